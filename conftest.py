@@ -1,0 +1,62 @@
+"""Suite-wide fixtures: fast password hashing, regions present, the database line, Chromium."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from typing import Any
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM must still be usable.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("SAIDAO_CHROMIUM", "/usr/bin/chromium")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from django.conf import settings
+    from django.db import connection
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine.endswith("sqlite3"):
+        return f"database: sqlite {sqlite3.sqlite_version}"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    connection.close()
+    return f"database: {connection.vendor} {version}"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    """The default PBKDF2 costs ~0.5 s a password here; tests don't need that strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def regions(db: None) -> None:
+    """China's regions, reloaded when a transactional test has flushed them."""
+    from saidao.regions.models import Region
+    from saidao.regions.services import regions_load
+
+    if not Region.objects.filter(code="621100").exists():
+        regions_load()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium (Playwright cannot download its own here), headless and offline."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }

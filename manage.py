@@ -1,0 +1,7 @@
+#!/usr/bin/env python3
+"""Same as the `saidao` console script."""
+
+from saidao.cli import main
+
+if __name__ == "__main__":
+    main()

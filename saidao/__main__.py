@@ -1,0 +1,3 @@
+from saidao.cli import main
+
+main()

@@ -1,0 +1,118 @@
+"""Reading and writing roster spreadsheets (会员名册) with openpyxl."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
+
+from .phones import is_mobile, normalize_phone
+
+ROSTER_COLUMNS = ("姓名", "手机号", "工作单位", "岗位")
+MAX_ROWS = 20000
+
+
+@dataclass
+class RosterRow:
+    row: int
+    real_name: str
+    phone: str
+    employer: str
+    position: str
+
+
+@dataclass
+class RosterParse:
+    rows: list[RosterRow] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def error(self, row: int, column: str, message: str) -> None:
+        self.errors.append({"row": row, "column": column, "message": message})
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a phone number typed into a numeric cell
+    return str(value).strip()
+
+
+def roster_parse(file: IO[bytes]) -> RosterParse:
+    """Parse every row, collecting every error with its row and column; saves nothing."""
+    result = RosterParse()
+    try:
+        wb = load_workbook(file, read_only=True, data_only=True)
+    except Exception:
+        result.error(0, "", _("无法读取文件，请上传 .xlsx 格式的名册（可先下载模板）。"))
+        return result
+    ws = wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    header = [_text(v) for v in next(rows, ())]
+    missing = [c for c in ROSTER_COLUMNS if c not in header]
+    if missing:
+        result.error(
+            1, "", _("第一行缺少列：%(cols)s。请使用模板的表头。") % {"cols": "、".join(missing)}
+        )
+        return result
+    index = {name: header.index(name) for name in ROSTER_COLUMNS}
+    letters = {name: get_column_letter(i + 1) for name, i in index.items()}
+    seen: dict[str, int] = {}
+    for n, values in enumerate(rows, start=2):
+        cells = {name: _text(values[i]) if i < len(values) else "" for name, i in index.items()}
+        if not any(cells.values()):
+            continue
+        if n - 1 > MAX_ROWS:
+            result.error(n, "", _("名册最多 %(n)d 行，请拆分后分批导入。") % {"n": MAX_ROWS})
+            break
+        name, phone = cells["姓名"], normalize_phone(cells["手机号"])
+        if not name:
+            result.error(n, f"{letters['姓名']}（姓名）", _("姓名不能为空。"))
+        if not phone:
+            result.error(n, f"{letters['手机号']}（手机号）", _("手机号不能为空。"))
+        elif not is_mobile(phone):
+            result.error(
+                n,
+                f"{letters['手机号']}（手机号）",
+                _("“%(v)s”不是有效的 11 位手机号。") % {"v": cells["手机号"]},
+            )
+        elif phone in seen:
+            result.error(
+                n,
+                f"{letters['手机号']}（手机号）",
+                _("手机号与第 %(row)d 行重复。") % {"row": seen[phone]},
+            )
+        else:
+            seen[phone] = n
+        if len(name) > 50:
+            result.error(n, f"{letters['姓名']}（姓名）", _("姓名不能超过 50 个字。"))
+        result.rows.append(RosterRow(n, name, phone, cells["工作单位"], cells["岗位"]))
+    wb.close()
+    if not result.rows and not result.errors:
+        result.error(2, "", _("名册中没有数据行。"))
+    return result
+
+
+def roster_workbook(rows: list[list[Any]], *, header: tuple[str, ...]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "会员名册"
+    ws.append(list(header))
+    for r in rows:
+        ws.append(r)
+    for i in range(1, len(header) + 1):
+        ws.column_dimensions[get_column_letter(i)].width = 18
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def roster_template() -> bytes:
+    return roster_workbook(
+        [["张三", "13812345678", "某某快递公司", "快递员"]], header=ROSTER_COLUMNS
+    )

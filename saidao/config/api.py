@@ -1,0 +1,56 @@
+"""The REST API under /api/v1: one NinjaAPI assembling each app's router."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import django_auth
+
+from saidao.accounts.api import BearerAuth
+from saidao.accounts.api import router as accounts_router
+from saidao.core.errors import SaidaoError
+from saidao.orgs.api import router as orgs_router
+from saidao.regions.api import router as regions_router
+
+api = NinjaAPI(
+    title="Saidao 赛道 API",
+    version="1",
+    description="工会活动与劳动竞赛平台 REST API。Authenticate with `POST /api/v1/auth/login`, "
+    "then send `Authorization: Bearer <token>`.",
+    auth=[BearerAuth(), django_auth],
+    urls_namespace="api",
+    docs_url="/docs",
+)
+api.add_router("", regions_router)
+api.add_router("", orgs_router)
+api.add_router("", accounts_router)
+
+
+@api.exception_handler(SaidaoError)
+def on_domain_error(request: HttpRequest, exc: SaidaoError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    body = {
+        "code": "invalid",
+        "message": _("提交的内容有误，请按提示修改。"),
+        "detail": {"errors": exc.errors},
+    }
+    return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    body = {"code": "not_authenticated", "message": _("请先登录。"), "detail": {}}
+    return api.create_response(request, body, status=401)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    body = {"code": "http_error", "message": str(exc), "detail": {}}
+    return api.create_response(request, body, status=exc.status_code)

@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.urls import include, path
+
+from saidao.config.api import api
+from saidao.core.views import healthz
+from saidao.orgs.admin import saidao_admin
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("admin/", saidao_admin.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("saidao.accounts.urls")),
+    path("orgs/", include("saidao.orgs.urls")),
+    path("officer/", include("saidao.accounts.officer_urls")),
+    path("regions/", include("saidao.regions.urls")),
+    path("", include("saidao.core.urls")),
+]
+if not settings.SCALED:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

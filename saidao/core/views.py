@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 with the database's state; 503 when the database does not answer."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as e:  # any driver error means "not healthy"
+        return JsonResponse(
+            {
+                "status": "error",
+                "database": {"vendor": connection.vendor, "ok": False, "error": str(e)},
+            },
+            status=503,
+        )
+    return JsonResponse({"status": "ok", "database": {"vendor": connection.vendor, "ok": True}})
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The home page: the activities a worker can take part in (none before campaigns exist)."""
+    activities: list[object] = []
+    return render(request, "core/home.html", {"activities": activities})
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/privacy.html")

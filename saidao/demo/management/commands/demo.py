@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import os
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from saidao.demo.seed import DEMO_LOGINS, demo_is_seeded, demo_seed
+
+
+class Command(BaseCommand):
+    help = "Migrate, load regions, seed the demo data if the database is empty, and serve."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--members", type=int, default=3000)
+        parser.add_argument("--no-serve", action="store_true", help="Prepare the data and stop.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("regions", "load", stdout=self.stdout)
+        if demo_is_seeded():
+            self.stdout.write("demo: database already has data, not seeding")
+        else:
+            demo_seed(members=options["members"])
+            self.stdout.write(f"demo: seeded with {options['members']} members")
+        for login in DEMO_LOGINS:
+            self.stdout.write(f"demo-login: {login.role} {login.phone} {login.password}")
+        self.stdout.flush()
+        if not options["no_serve"]:
+            call_command("serve", port=options["port"], workers=1)

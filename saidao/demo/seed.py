@@ -1,0 +1,303 @@
+"""Demo data that looks like the real thing, from the stories of 工人日报 2024-08-13.
+
+The tree: 中华全国总工会 → every mainland provincial union; 甘肃 → 定西市 → 安定区 and its six
+county unions → grassroots unions including new-employment-form unions; 山东 → 东营市 →
+胜利油田工会 → 东辛采油厂 and 胜利采油厂 (with 管理六区); 新疆 → 乌鲁木齐市 → the railway
+bureau's union. A few thousand Faker members share one precomputed password hash.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from faker import Faker
+
+from saidao.accounts.models import Membership, PrivacyConsent, User
+from saidao.core import clock
+from saidao.orgs.models import InviteCode, Organization, Role
+from saidao.orgs.services import organization_apply, organization_create
+from saidao.orgs.validators import CREDIT_CODE_ALPHABET, credit_code_check_char
+from saidao.regions.models import Region
+
+DEMO_PASSWORD = "Saidao-2026"
+DEMO_INVITE_CODE = "DINGXI24"
+
+L = Organization.Level
+K = Organization.Kind
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    phone: str
+    password: str
+
+
+DEMO_LOGINS = (
+    DemoLogin("worker", "13900000001", DEMO_PASSWORD),
+    DemoLogin("city-officer", "13900000002", DEMO_PASSWORD),
+    DemoLogin("national-officer", "13900000003", DEMO_PASSWORD),
+    DemoLogin("oilfield-officer", "13900000004", DEMO_PASSWORD),
+)
+
+
+def credit_code(rng: random.Random, region: str, authority: str = "81") -> str:
+    """A unified social credit code with a valid GB 32100-2015 check character."""
+    body = authority + region + "".join(rng.choice(CREDIT_CODE_ALPHABET[:10]) for _ in range(9))
+    return body + credit_code_check_char(body)
+
+
+class Seeder:
+    def __init__(self, *, members: int, seed: int = 20240813) -> None:
+        self.rng = random.Random(seed)
+        self.members = members
+        self.fake = Faker("zh_CN")
+        self.fake.seed_instance(seed)
+        self.grassroots: list[Organization] = []
+
+    def org(
+        self,
+        parent: Organization | None,
+        name: str,
+        level: str,
+        kind: str,
+        region: str,
+        *,
+        grassroots: bool = False,
+    ) -> Organization:
+        o = organization_create(
+            parent=parent,
+            name=name,
+            level=level,
+            kind=kind,
+            region=Region.objects.get(code=region),
+            credit_code=credit_code(self.rng, region),
+            contact_name=self.fake.name(),
+            contact_phone=f"0{self.rng.randint(10, 99)}-{self.rng.randint(1000000, 9999999)}",
+        )
+        if grassroots:
+            self.grassroots.append(o)
+        return o
+
+    def tree(self) -> dict[str, Organization]:
+        acftu = self.org(None, "中华全国总工会", L.NATIONAL, K.FEDERATION, "110000")
+        named: dict[str, Organization] = {"national": acftu}
+        for p in (
+            Region.objects.filter(level=Region.Level.PROVINCE)
+            .exclude(kind="sar")
+            .exclude(code="710000")
+        ):
+            short = p.name
+            named[p.code] = self.org(acftu, f"{short}总工会", L.PROVINCIAL, K.FEDERATION, p.code)
+        gansu, shandong, xinjiang = named["620000"], named["370000"], named["650000"]
+
+        dingxi = self.org(gansu, "定西市总工会", L.CITY, K.FEDERATION, "621100")
+        named["dingxi"] = dingxi
+        anding = self.org(dingxi, "安定区总工会", L.COUNTY, K.FEDERATION, "621102")
+        named["anding"] = anding
+        for code, county in [
+            ("621121", "通渭县"),
+            ("621122", "陇西县"),
+            ("621123", "渭源县"),
+            ("621124", "临洮县"),
+            ("621125", "漳县"),
+            ("621126", "岷县"),
+        ]:
+            c = self.org(dingxi, f"{county}总工会", L.COUNTY, K.FEDERATION, code)
+            named[code] = c
+            self.org(
+                c,
+                f"{county}快递物流行业工会联合会",
+                L.GRASSROOTS,
+                K.NEW_EMPLOYMENT,
+                code,
+                grassroots=True,
+            )
+            self.org(
+                c,
+                f"{county}马铃薯产业链工会联合会",
+                L.GRASSROOTS,
+                K.INDUSTRY,
+                code,
+                grassroots=True,
+            )
+        named["courier"] = self.org(
+            anding,
+            "安定区快递行业工会联合会",
+            L.GRASSROOTS,
+            K.FEDERATION,
+            "621102",
+            grassroots=True,
+        )
+        named["trucker"] = self.org(
+            anding, "安定区货车司机工会", L.GRASSROOTS, K.NEW_EMPLOYMENT, "621102", grassroots=True
+        )
+        self.org(
+            anding,
+            "安定区网约车司机工会",
+            L.GRASSROOTS,
+            K.NEW_EMPLOYMENT,
+            "621102",
+            grassroots=True,
+        )
+        self.org(
+            anding,
+            "安定区外卖配送员工会",
+            L.GRASSROOTS,
+            K.NEW_EMPLOYMENT,
+            "621102",
+            grassroots=True,
+        )
+        street = self.org(anding, "安定区中华路街道总工会", L.TOWNSHIP, K.REGIONAL, "621102")
+        self.org(
+            street, "中华路街道社区联合工会", L.GRASSROOTS, K.REGIONAL, "621102", grassroots=True
+        )
+
+        dongying = self.org(shandong, "东营市总工会", L.CITY, K.FEDERATION, "370500")
+        oilfield = self.org(dongying, "胜利油田工会", L.GRASSROOTS, K.ENTERPRISE, "370500")
+        named["oilfield"] = oilfield
+        self.org(oilfield, "东辛采油厂工会", L.GRASSROOTS, K.ENTERPRISE, "370502", grassroots=True)
+        shengli = self.org(
+            oilfield, "胜利采油厂工会", L.GRASSROOTS, K.ENTERPRISE, "370502", grassroots=True
+        )
+        self.org(
+            shengli,
+            "胜利采油厂管理六区分工会",
+            L.GRASSROOTS,
+            K.ENTERPRISE,
+            "370502",
+            grassroots=True,
+        )
+
+        urumqi = self.org(xinjiang, "乌鲁木齐市总工会", L.CITY, K.FEDERATION, "650100")
+        railway = self.org(
+            urumqi, "中国铁路乌鲁木齐局集团有限公司工会", L.GRASSROOTS, K.ENTERPRISE, "650100"
+        )
+        self.org(
+            railway, "乌鲁木齐西车辆段工会", L.GRASSROOTS, K.ENTERPRISE, "650100", grassroots=True
+        )
+        self.org(railway, "库尔勒机务段工会", L.GRASSROOTS, K.ENTERPRISE, "652801", grassroots=True)
+        return named
+
+    def people(self, named: dict[str, Organization]) -> None:
+        now = clock.now()
+        password = make_password(DEMO_PASSWORD)  # hashed once, shared by every demo account
+        gansu, dingxi_city = Region.objects.get(code="620000"), Region.objects.get(code="621100")
+        logins = [
+            ("韩永强", "货车司机", "定西市安定区个体运输户", named["trucker"]),
+            ("李晓燕", "组织部部长", "定西市总工会", named["dingxi"]),
+            ("王建华", "宣传教育部干事", "中华全国总工会", named["national"]),
+            ("冀贞", "工会副主席", "胜利采油厂", named["oilfield"]),
+        ]
+        users = []
+        for (name, position, employer, org), login in zip(logins, DEMO_LOGINS, strict=True):
+            users.append(
+                User(
+                    phone=login.phone,
+                    password=password,
+                    real_name=name,
+                    employer=employer,
+                    position=position,
+                    province=gansu if org.path.startswith(named["620000"].path) else None,
+                    city=dingxi_city if org.path.startswith(named["dingxi"].path) else None,
+                    activated_at=now,
+                )
+            )
+        User.objects.bulk_create(users)
+        users = list(
+            User.objects.filter(phone__in=[d.phone for d in DEMO_LOGINS]).order_by("phone")
+        )
+        Membership.objects.bulk_create(
+            [
+                Membership(user=u, organization=org, source=Membership.Source.DEMO, joined_at=now)
+                for u, (_n, _p, _e, org) in zip(users, logins, strict=True)
+            ]
+        )
+        Role.objects.bulk_create(
+            [
+                Role(organization=named["dingxi"], user=users[1], kind=Role.Kind.OFFICER),
+                Role(organization=named["national"], user=users[2], kind=Role.Kind.OFFICER),
+                Role(organization=named["oilfield"], user=users[3], kind=Role.Kind.OFFICER),
+            ]
+        )
+        PrivacyConsent.objects.bulk_create(
+            [PrivacyConsent(user=u, version="2026-11") for u in users]
+        )
+        InviteCode.objects.create(
+            organization=named["courier"], code=DEMO_INVITE_CODE, created_by=users[1]
+        )
+
+        jobs = [
+            "快递员",
+            "外卖配送员",
+            "货车司机",
+            "网约车司机",
+            "采油工",
+            "井下作业工",
+            "车辆钳工",
+            "机车乘务员",
+            "营业员",
+            "技术员",
+        ]
+        staff = []
+        for i in range(self.members):
+            org = self.grassroots[i % len(self.grassroots)]
+            staff.append(
+                (
+                    User(
+                        phone=f"137{i:08d}",
+                        password=password,
+                        real_name=self.fake.name(),
+                        employer=org.name.replace("工会", "").replace("联合会", "") or org.name,
+                        position=self.rng.choice(jobs),
+                        activated_at=now,
+                    ),
+                    org,
+                )
+            )
+        User.objects.bulk_create([u for u, _o in staff], batch_size=1000)
+        ids = dict(User.objects.filter(phone__startswith="137").values_list("phone", "pk"))
+        Membership.objects.bulk_create(
+            [
+                Membership(
+                    user_id=ids[u.phone],
+                    organization=org,
+                    source=Membership.Source.DEMO,
+                    joined_at=now,
+                )
+                for u, org in staff
+            ],
+            batch_size=1000,
+        )
+
+    def pending_application(self, named: dict[str, Organization]) -> None:
+        """One application waiting for 定西市's officer, so the dashboard has something to do."""
+        applicant = User.objects.get(phone=DEMO_LOGINS[0].phone)
+        organization_apply(
+            applicant=applicant,
+            parent=named["621125"],
+            name="漳县城关镇商贸物流园区工会",
+            level=L.GRASSROOTS,
+            kind=K.REGIONAL,
+            region=Region.objects.get(code="621125"),
+            credit_code=credit_code(self.rng, "621125"),
+            contact_name="韩永强",
+            contact_phone="13900000001",
+        )
+
+
+def demo_is_seeded() -> bool:
+    return Organization.objects.exists()
+
+
+@transaction.atomic
+def demo_seed(*, members: int = 3000) -> list[DemoLogin]:
+    """Seed the demo data into an empty database; returns the demo log-ins."""
+    seeder = Seeder(members=members)
+    named = seeder.tree()
+    seeder.people(named)
+    seeder.pending_application(named)
+    return list(DEMO_LOGINS)

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Every check, then the suite twice: on SQLite and on a real PostgreSQL started here.
+# PostgreSQL listens on 127.0.0.1 only, keeps its data under /tmp, and is stopped by PID.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+
+export SAIDAO_VAR_DIR
+SAIDAO_VAR_DIR=$(mktemp -d /tmp/saidao-test-var.XXXXXX)
+PGDATA_DIR=""
+PG_PID=""
+
+cleanup() {
+  if [[ -n "$PG_PID" ]] && kill -0 "$PG_PID" 2>/dev/null; then
+    kill -INT "$PG_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.2; done
+  fi
+  [[ -n "$PGDATA_DIR" ]] && rm -rf "$PGDATA_DIR"
+  rm -rf "$SAIDAO_VAR_DIR"
+}
+trap cleanup EXIT
+
+# --- system packages the suite uses (CI is a fresh machine; we are root there) ---
+pg_bin_dir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+need=()
+[[ -x /usr/bin/chromium ]] || need+=(chromium)
+[[ -n "$(pg_bin_dir)" && -x "$(pg_bin_dir)/postgres" ]] || need+=(postgresql)
+command -v msgfmt >/dev/null || need+=(gettext)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+if ((${#need[@]})); then
+  echo "== installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+echo "== ruff"
+$BIN/ruff check .
+$BIN/ruff format --check .
+echo "== mypy (strict)"
+$BIN/mypy
+echo "== migrations are up to date"
+$BIN/saidao makemigrations --check --dry-run
+echo "== translations compile"
+(cd saidao && ../$BIN/saidao compilemessages -l en >/dev/null)
+git diff --quiet -- saidao/locale 2>/dev/null || { echo "compiled messages (.mo) are stale: run make messages"; exit 1; }
+
+run_pytest() {
+  local rc=0
+  $BIN/pytest "$@" || rc=$?
+  if ((rc == 5)); then echo "pytest collected no tests: that is a failure"; return 1; fi
+  return "$rc"
+}
+
+echo "== pytest on SQLite"
+run_pytest
+
+echo "== starting PostgreSQL on 127.0.0.1"
+PG_BIN=$(pg_bin_dir)
+PGDATA_DIR=$(mktemp -d /tmp/saidao-pg.XXXXXX)
+chown postgres:postgres "$PGDATA_DIR"
+PG_PORT=$($BIN/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+runuser -u postgres -- "$PG_BIN/initdb" -D "$PGDATA_DIR/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+runuser -u postgres -- "$PG_BIN/postgres" -D "$PGDATA_DIR/data" -h 127.0.0.1 -p "$PG_PORT" \
+  -k "$PGDATA_DIR" -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+  >"$PGDATA_DIR/postgres.log" 2>&1 &
+for _ in $(seq 1 100); do
+  [[ -f "$PGDATA_DIR/data/postmaster.pid" ]] && "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" && break
+  sleep 0.2
+done
+PG_PID=$(head -n 1 "$PGDATA_DIR/data/postmaster.pid")
+"$PG_BIN/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE DATABASE saidao" >/dev/null
+
+echo "== pytest on PostgreSQL"
+DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/saidao" run_pytest
