@@ -127,6 +127,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 AWS_STORAGE_BUCKET_NAME: str = env.str("AWS_STORAGE_BUCKET_NAME", default="")
@@ -168,6 +169,8 @@ SAIDAO_LOGIN_LOCK_MINUTES = env.int("SAIDAO_LOGIN_LOCK_MINUTES", default=15)
 SAIDAO_ONE_TIME_CODE_HOURS = env.int("SAIDAO_ONE_TIME_CODE_HOURS", default=72)
 SAIDAO_API_TOKEN_DAYS = env.int("SAIDAO_API_TOKEN_DAYS", default=30)
 SAIDAO_PUBLIC_URL: str = env.str("SAIDAO_PUBLIC_URL", default="")
+SAIDAO_HOST: str = env.str("HOST", default="127.0.0.1")
+SAIDAO_PORT: int = env.int("PORT", default=8000)
 
 LOGGING = {
     "version": 1,

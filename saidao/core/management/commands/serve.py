@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from argparse import ArgumentParser
 from typing import Any
 
@@ -13,8 +12,8 @@ class Command(BaseCommand):
     help = "Serve Saidao with uvicorn (ASGI). Several workers need scaled mode."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--host", default=settings.SAIDAO_HOST)
+        parser.add_argument("--port", type=int, default=settings.SAIDAO_PORT)
         parser.add_argument("--workers", type=int, default=1)
 
     def handle(self, *args: Any, **options: Any) -> None:

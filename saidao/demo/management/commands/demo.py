@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import os
 from argparse import ArgumentParser
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -14,7 +14,7 @@ class Command(BaseCommand):
     help = "Migrate, load regions, seed the demo data if the database is empty, and serve."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--port", type=int, default=settings.SAIDAO_PORT)
         parser.add_argument("--members", type=int, default=3000)
         parser.add_argument("--no-serve", action="store_true", help="Prepare the data and stop.")
 
