@@ -15,17 +15,23 @@ CHROMIUM = os.environ.get("SAIDAO_CHROMIUM", "/usr/bin/chromium")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
+    """Name the database the run uses, e.g. `database: postgresql 15.18`."""
     from django.conf import settings
-    from django.db import connection
 
-    engine = settings.DATABASES["default"]["ENGINE"]
-    if engine.endswith("sqlite3"):
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
         return f"database: sqlite {sqlite3.sqlite_version}"
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0]
-    connection.close()
-    return f"database: {connection.vendor} {version}"
+    import psycopg  # pytest-django blocks Django's connection here, so ask the server directly
+
+    with psycopg.connect(
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"],
+        dbname=db["NAME"],
+    ) as conn:
+        version = conn.execute("SHOW server_version").fetchone()
+    return f"database: postgresql {version[0] if version else 'unknown'}"
 
 
 @pytest.fixture(autouse=True)
