@@ -14,6 +14,7 @@ from saidao.accounts.api import router as accounts_router
 from saidao.core.errors import SaidaoError
 from saidao.orgs.api import router as orgs_router
 from saidao.regions.api import router as regions_router
+from saidao.uploads.api import router as uploads_router
 
 api = NinjaAPI(
     title="Saidao 赛道 API",
@@ -27,6 +28,7 @@ api = NinjaAPI(
 api.add_router("", regions_router)
 api.add_router("", orgs_router)
 api.add_router("", accounts_router)
+api.add_router("", uploads_router)
 
 
 @api.exception_handler(SaidaoError)

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "saidao.regions",
     "saidao.orgs",
     "saidao.accounts",
+    "saidao.uploads",
     "saidao.demo",
 ]
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("orgs/", include("saidao.orgs.urls")),
     path("officer/", include("saidao.accounts.officer_urls")),
     path("regions/", include("saidao.regions.urls")),
+    path("uploads/", include("saidao.uploads.urls")),
     path("", include("saidao.core.urls")),
 ]
 if not settings.SCALED:
