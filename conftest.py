@@ -40,6 +40,17 @@ def _fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _manual_tasks(settings: Any) -> Any:
+    """Tasks wait in a queue until a test runs them with ``saidao.core.tasks.run_pending``."""
+    from saidao.core import tasks
+
+    settings.SAIDAO_TASK_RUNNER = "manual"
+    tasks.clear_pending()
+    yield
+    tasks.clear_pending()
+
+
 @pytest.fixture
 def regions(db: None) -> None:
     """China's regions, reloaded when a transactional test has flushed them."""

@@ -156,8 +156,12 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
 }
 
+# Background tasks: Celery on Redis when scaled, an in-process worker thread when embedded.
+SAIDAO_TASK_RUNNER: str = env.str("SAIDAO_TASK_RUNNER", default="celery" if REDIS_URL else "thread")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_TASK_ALWAYS_EAGER = False
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
