@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "saidao.orgs",
     "saidao.accounts",
     "saidao.uploads",
+    "saidao.campaigns",
+    "saidao.leaderboards",
     "saidao.demo",
 ]
 
