@@ -5,7 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Router, Schema
+from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import HttpBearer
@@ -102,15 +102,25 @@ class JoinIn(Schema):
 
 
 class MemberOut(Schema):
+    """A current member, read from a Membership with its user and organization joined.
+
+    Only built from ``members_for_officer``, which yields the caller's subtree: hence the
+    full phone number.
+    """
+
     user_id: int
-    real_name: str
-    phone: str
-    employer: str
-    position: str
+    real_name: str = Field(..., alias="user.real_name")
+    phone: str = Field(..., alias="user.phone")
+    employer: str = Field(..., alias="user.employer")
+    position: str = Field(..., alias="user.position")
     organization_id: int
-    organization_name: str
+    organization_name: str = Field(..., alias="organization.name")
     joined_at: dt.datetime
     activated: bool
+
+    @staticmethod
+    def resolve_activated(obj: Membership) -> bool:
+        return obj.user.is_activated
 
 
 class CodeOut(Schema):
@@ -134,16 +144,20 @@ def _me(user: User) -> MeOut:
     officer_of = list(
         Organization.objects.filter(path__in=officer_paths(user=user)).values_list("pk", flat=True)
     )
-    return MeOut(
-        id=user.pk,
-        phone=user.phone,
-        real_name=user.real_name,
-        employer=user.employer,
-        position=user.position,
-        province=user.province_id,
-        city=user.city_id,
-        membership=MembershipOut.from_orm(m) if m else None,
-        officer_of=officer_of,
+    # From a dict holding the Membership itself: MembershipOut resolves it (an already built
+    # MembershipOut would be re-read through its resolvers and fail).
+    return MeOut.model_validate(
+        {
+            "id": user.pk,
+            "phone": user.phone,
+            "real_name": user.real_name,
+            "employer": user.employer,
+            "position": user.position,
+            "province": user.province_id,
+            "city": user.city_id,
+            "membership": m,
+            "officer_of": officer_of,
+        }
     )
 
 
@@ -162,7 +176,7 @@ def auth_login(request: HttpRequest, payload: LoginIn) -> TokenOut:
 
 
 @router.post("/auth/signup", response={201: TokenOut}, auth=None)
-def auth_signup(request: HttpRequest, payload: SignupIn) -> tuple[int, TokenOut]:
+def auth_signup(request: HttpRequest, payload: SignupIn) -> Status[TokenOut]:
     user = services.user_signup(
         phone=payload.phone,
         password=payload.password,
@@ -175,7 +189,7 @@ def auth_signup(request: HttpRequest, payload: SignupIn) -> tuple[int, TokenOut]
         ip_address=_ip(request),
     )
     token = services.api_token_issue(user=user)
-    return 201, TokenOut(token=token, expires_in_days=settings.SAIDAO_API_TOKEN_DAYS)
+    return Status(201, TokenOut(token=token, expires_in_days=settings.SAIDAO_API_TOKEN_DAYS))
 
 
 @router.post("/auth/activate", response=TokenOut, auth=None)
@@ -192,9 +206,9 @@ def auth_activate(request: HttpRequest, payload: ActivateIn) -> TokenOut:
 
 
 @router.post("/auth/reset-password", response={204: None}, auth=None)
-def auth_reset_password(request: HttpRequest, payload: ResetIn) -> tuple[int, None]:
+def auth_reset_password(request: HttpRequest, payload: ResetIn) -> Status[None]:
     services.password_reset(phone=payload.phone, code=payload.code, password=payload.password)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response=MeOut)
@@ -218,11 +232,11 @@ def me_update(request: HttpRequest, payload: ProfileIn) -> MeOut:
 
 
 @router.delete("/me", response={204: None})
-def me_delete(request: HttpRequest) -> tuple[int, None]:
+def me_delete(request: HttpRequest) -> Status[None]:
     """Erase the caller's personal data; the account can no longer log in."""
     assert isinstance(request.user, User)
     services.user_delete(user=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me/memberships", response=list[MembershipOut])
@@ -231,24 +245,14 @@ def me_memberships(request: HttpRequest) -> Any:
 
 
 @router.post("/join", response={201: MembershipOut})
-def join(request: HttpRequest, payload: JoinIn) -> tuple[int, Membership]:
+def join(request: HttpRequest, payload: JoinIn) -> Status[Membership]:
     """Join (or move to) the organization of an invite code."""
     assert isinstance(request.user, User)
-    return 201, services.membership_join(user=request.user, code=payload.code)
+    return Status(201, services.membership_join(user=request.user, code=payload.code))
 
 
 def _member_out(m: Membership) -> MemberOut:
-    return MemberOut(
-        user_id=m.user_id,
-        real_name=m.user.real_name,
-        phone=m.user.phone,  # members_for_officer only yields the caller's subtree
-        employer=m.user.employer,
-        position=m.user.position,
-        organization_id=m.organization_id,
-        organization_name=m.organization.name,
-        joined_at=m.joined_at,
-        activated=m.user.is_activated,
-    )
+    return MemberOut.from_orm(m)  # m comes from members_for_officer: the caller's subtree
 
 
 @router.get("/orgs/{org_id}/members", response=list[MemberOut])
@@ -256,10 +260,8 @@ def _member_out(m: Membership) -> MemberOut:
 def members_list(request: HttpRequest, org_id: int, q: str = "") -> Any:
     """Current members of the organization's subtree; only within the caller's own subtree."""
     org = organization_get_for_officer(user=request.user, pk=org_id)
-    return [
-        _member_out(m)
-        for m in selectors.members_for_officer(officer=request.user, organization=org, query=q)
-    ]
+    # A queryset, not a list: the paginator counts and fetches only the requested page.
+    return selectors.members_for_officer(officer=request.user, organization=org, query=q)
 
 
 @router.get("/members/{user_id}", response=MemberOut)
@@ -268,13 +270,13 @@ def members_detail(request: HttpRequest, user_id: int) -> MemberOut:
 
 
 @router.post("/members/{user_id}/one-time-code", response={201: CodeOut})
-def members_one_time_code(request: HttpRequest, user_id: int) -> tuple[int, CodeOut]:
+def members_one_time_code(request: HttpRequest, user_id: int) -> Status[CodeOut]:
     """Issue an activation (not yet activated) or password-reset code to a member."""
     assert isinstance(request.user, User)
     m = selectors.member_get_for_officer(officer=request.user, user_id=user_id)
     code = services.password_reset_code_issue(officer=request.user, member=m.user)
     purpose = "activation" if not m.user.is_activated else "password_reset"
-    return 201, CodeOut(code=code, purpose=purpose)
+    return Status(201, CodeOut(code=code, purpose=purpose))
 
 
 @router.post("/orgs/{org_id}/roster", response={201: RosterImportOut})
@@ -282,12 +284,12 @@ def roster_import(
     request: HttpRequest,
     org_id: int,
     file: File[UploadedFile],
-) -> tuple[int, RosterImportOut]:
+) -> Status[RosterImportOut]:
     """Import an .xlsx roster (姓名, 手机号, 工作单位, 岗位): all rows or none."""
     assert isinstance(request.user, User)
     org = organization_get_for_officer(user=request.user, pk=org_id)
     result = services.roster_import(officer=request.user, organization=org, file=file)
-    return 201, RosterImportOut(
+    out = RosterImportOut(
         created=len(result.created),
         added=len(result.added),
         unchanged=result.unchanged,
@@ -295,6 +297,7 @@ def roster_import(
             {"phone": u.phone, "real_name": u.real_name, "code": c} for u, c in result.created
         ],
     )
+    return Status(201, out)
 
 
 @router.get("/orgs/{org_id}/roster.xlsx")

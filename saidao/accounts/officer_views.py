@@ -5,16 +5,21 @@ They live in accounts because they show members (accounts) beside the tree (orgs
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from saidao.core.errors import NotFound, SaidaoError
+from saidao.core.errors import NotFound, OutsideScope, SaidaoError
 from saidao.core.forms import form_add_error
 from saidao.orgs import selectors as org_selectors
 from saidao.orgs.forms import InviteForm, RejectForm
@@ -26,6 +31,21 @@ from .models import User
 from .roster import roster_template as roster_template_bytes
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _scoped(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Turn "outside your subtree" into 404 (NotFound) or 403 (OutsideScope), not a 500."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as e:
+            raise Http404(str(e.message)) from None
+        except OutsideScope as e:
+            raise PermissionDenied(str(e.message)) from None
+
+    return wrapper
 
 
 def _officer(request: HttpRequest) -> User:
@@ -65,6 +85,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@_scoped
 def organization(request: HttpRequest, org_id: int) -> HttpResponse:
     """One organization in my subtree: children with member counts, members, invite codes."""
     officer = _officer(request)
@@ -100,6 +121,7 @@ def organization(request: HttpRequest, org_id: int) -> HttpResponse:
 
 
 @login_required
+@_scoped
 def roster_import(request: HttpRequest, org_id: int) -> HttpResponse:
     officer = _officer(request)
     org = org_selectors.organization_get_for_officer(user=officer, pk=org_id)
@@ -118,6 +140,7 @@ def roster_import(request: HttpRequest, org_id: int) -> HttpResponse:
 
 
 @login_required
+@_scoped
 def roster_export(request: HttpRequest, org_id: int) -> HttpResponse:
     officer = _officer(request)
     org = org_selectors.organization_get_for_officer(user=officer, pk=org_id)
@@ -133,6 +156,7 @@ def roster_template(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@_scoped
 def member_code(request: HttpRequest, user_id: int) -> HttpResponse:
     """Issue an activation or password-reset code and show it once to the officer."""
     officer = _officer(request)

@@ -9,11 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 MOBILE_REGEX = r"^1[3-9][0-9]{9}$"
 _MOBILE = re.compile(MOBILE_REGEX)
-_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９＋－", "0123456789+-")
 
 
 def normalize_phone(value: str) -> str:
-    """Strip spaces, dashes and a +86/0086 prefix; full-width digits become ASCII."""
+    """Strip spaces, dashes and a +86/0086 prefix; full-width digits, + and - become ASCII."""
     v = str(value).translate(_FULL_WIDTH_DIGITS)
     v = re.sub(r"[\s\-()（）]", "", v)
     if v.startswith("+86"):

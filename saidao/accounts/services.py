@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -66,7 +68,13 @@ def _check_password(errors: dict[str, list[str]], password: str, user: User | No
     try:
         validate_password(password, user)
     except ValidationError as e:
-        errors.setdefault("password", []).extend(str(m) for m in e.messages)
+        for error in e.error_list:
+            if error.code == "password_too_short":
+                # Django 5.2 changed this msgid and its zh_Hans catalog lags: say it ourselves.
+                message = _("密码太短，至少需要 %(min_length)d 个字符。") % (error.params or {})
+                errors.setdefault("password", []).append(str(message))
+            else:
+                errors.setdefault("password", []).extend(str(m) for m in error.messages)
 
 
 def _check_consent(errors: dict[str, list[str]], consent_version: str) -> None:
@@ -148,6 +156,13 @@ def auth_login(*, phone: str, password: str) -> User:
     phone = normalize_phone(phone)
     _throttle_check(phone)
     user = User.objects.filter(phone=phone).first()
+    if (
+        user is not None
+        and user.is_active
+        and not user.is_activated
+        and not user.has_usable_password()
+    ):
+        raise AccountNotActivated()  # imported from a roster: no password to guess yet
     if user is None or not user.check_password(password):
         if user is None:
             User().set_password(password)  # same cost as a real check
@@ -279,6 +294,8 @@ def password_reset_code_issue(*, officer: User, member: User) -> str:
 
 
 def _use_code(*, phone: str, code: str, purpose: str) -> User:
+    """Consume a valid code; call inside a transaction, and count a CodeInvalid outside it
+    (see ``_code_failure_counted``) so that the rollback does not erase the failure."""
     phone = normalize_phone(phone)
     _throttle_check(phone)
     user = User.objects.filter(phone=phone, is_active=True).first()
@@ -296,11 +313,20 @@ def _use_code(*, phone: str, code: str, purpose: str) -> User:
             .first()
         )
     if user is None or otc is None:
-        _throttle_fail(phone)
         raise CodeInvalid()
     otc.used_at = clock.now()
     otc.save(update_fields=["used_at", "updated_at"])
     return user
+
+
+@contextmanager
+def _code_failure_counted(phone: str) -> Iterator[None]:
+    """Count a wrong code toward the lock-out after its transaction has rolled back."""
+    try:
+        yield
+    except CodeInvalid:
+        _throttle_fail(normalize_phone(phone))
+        raise
 
 
 def account_activate(
@@ -311,7 +337,7 @@ def account_activate(
     _check_password(errors, password, None)
     _check_consent(errors, consent_version)
     _field_errors(errors)
-    with transaction.atomic():
+    with _code_failure_counted(phone), transaction.atomic():
         user = _use_code(phone=phone, code=code, purpose=OneTimeCode.Purpose.ACTIVATION)
         user.set_password(password)
         user.activated_at = clock.now()
@@ -326,7 +352,7 @@ def password_reset(*, phone: str, code: str, password: str) -> User:
     errors: dict[str, list[str]] = {}
     _check_password(errors, password, None)
     _field_errors(errors)
-    with transaction.atomic():
+    with _code_failure_counted(phone), transaction.atomic():
         user = _use_code(phone=phone, code=code, purpose=OneTimeCode.Purpose.PASSWORD_RESET)
         user.set_password(password)
         user.save(update_fields=["password", "updated_at"])
@@ -356,6 +382,9 @@ def roster_import(
     if not organization.is_approved:
         raise InvalidInput(_("组织通过审批后才能导入名册。"))
     parsed = roster_parse(file)
+    unreadable = [e["message"] for e in parsed.errors if e["row"] == 0]
+    if unreadable:  # not an .xlsx at all: one message on the file, not "row 0"
+        raise RosterInvalid(unreadable[0], detail={"fields": {"file": unreadable}})
     errors = list(parsed.errors)
     phones = [r.phone for r in parsed.rows if r.phone]
     existing = {u.phone: u for u in User.objects.filter(phone__in=phones)}
