@@ -6,3 +6,10 @@ class CampaignsConfig(AppConfig):
     name = "saidao.campaigns"
     label = "campaigns"
     verbose_name = _("活动")
+
+    def ready(self) -> None:
+        from saidao.core.activities import activity_provider
+
+        from .selectors import campaign_cards
+
+        activity_provider(campaign_cards)

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from saidao.core import clock
+from saidao.core.activities import ActivityCard
 from saidao.core.errors import NotFound
 from saidao.orgs.models import Organization
 from saidao.orgs.selectors import officer_paths, path_in_scope, scope_q
@@ -149,3 +151,58 @@ def campaign_require_member(*, campaign: Campaign, organization: Organization | 
             % {"org": campaign.organizer.name},
             detail={"campaign": campaign.slug},
         )
+
+
+@dataclass
+class TimelineItem:
+    phase: Phase
+    state: Literal["past", "now", "upcoming"]
+
+
+def campaign_timeline(*, campaign: Campaign, at: dt.datetime | None = None) -> list[TimelineItem]:
+    at = at or clock.now()
+    items = []
+    for phase in campaign.phases.all():
+        if phase_is_open(phase, at):
+            state: Literal["past", "now", "upcoming"] = "now"
+        elif phase.starts_at > at and phase.override != Phase.Override.CLOSED:
+            state = "upcoming"
+        else:
+            state = "past"
+        items.append(TimelineItem(phase, state))
+    return items
+
+
+def campaign_status_label(*, campaign: Campaign, at: dt.datetime | None = None) -> str:
+    timeline = campaign_timeline(campaign=campaign, at=at)
+    current = [i.phase.title for i in timeline if i.state == "now"]
+    if current:
+        return " · ".join(current)
+    if any(i.state == "upcoming" for i in timeline):
+        return _("即将开始")
+    return _("已结束")
+
+
+def campaign_cards(user: Any) -> list[ActivityCard]:
+    """Home-page cards: running campaigns first, then upcoming, then finished ones."""
+    at = clock.now()
+    cards: list[tuple[int, ActivityCard]] = []
+    for c in campaigns_published()[:50]:
+        timeline = campaign_timeline(campaign=c, at=at)
+        rank = (
+            0
+            if any(i.state == "now" for i in timeline)
+            else (1 if any(i.state == "upcoming" for i in timeline) else 2)
+        )
+        cards.append(
+            (
+                rank,
+                ActivityCard(
+                    title=c.title,
+                    url=reverse("campaigns:detail", args=[c.slug]),
+                    organizer=c.organizer.name,
+                    status=campaign_status_label(campaign=c, at=at),
+                ),
+            )
+        )
+    return [card for _rank, card in sorted(cards, key=lambda rc: rc[0])]

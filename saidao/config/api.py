@@ -11,6 +11,7 @@ from ninja.security import django_auth
 
 from saidao.accounts.api import BearerAuth
 from saidao.accounts.api import router as accounts_router
+from saidao.campaigns.api import router as campaigns_router
 from saidao.core.errors import SaidaoError
 from saidao.orgs.api import router as orgs_router
 from saidao.regions.api import router as regions_router
@@ -29,6 +30,7 @@ api.add_router("", regions_router)
 api.add_router("", orgs_router)
 api.add_router("", accounts_router)
 api.add_router("", uploads_router)
+api.add_router("", campaigns_router)
 
 
 @api.exception_handler(SaidaoError)

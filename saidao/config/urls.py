@@ -16,6 +16,7 @@ urlpatterns = [
     path("officer/", include("saidao.accounts.officer_urls")),
     path("regions/", include("saidao.regions.urls")),
     path("uploads/", include("saidao.uploads.urls")),
+    path("campaigns/", include("saidao.campaigns.urls")),
     path("", include("saidao.core.urls")),
 ]
 if not settings.SCALED:

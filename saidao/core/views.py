@@ -5,6 +5,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from .activities import activities_for
+
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -25,9 +27,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The home page: the activities a worker can take part in (none before campaigns exist)."""
-    activities: list[object] = []
-    return render(request, "core/home.html", {"activities": activities})
+    """The home page: the activities a worker can take part in, from every provider."""
+    return render(request, "core/home.html", {"activities": activities_for(request.user)})
 
 
 def privacy(request: HttpRequest) -> HttpResponse:

@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from saidao.core.errors import NotFound
@@ -144,7 +144,7 @@ def orgs_pending(request: HttpRequest) -> Any:
 
 
 @router.post("/orgs/apply", response={201: OrganizationOut})
-def orgs_apply(request: HttpRequest, payload: ApplyIn) -> tuple[int, Organization]:
+def orgs_apply(request: HttpRequest, payload: ApplyIn) -> Status[Organization]:
     parent = selectors.organization_get(pk=payload.parent_id)
     org = services.organization_apply(
         applicant=request.user,
@@ -157,7 +157,7 @@ def orgs_apply(request: HttpRequest, payload: ApplyIn) -> tuple[int, Organizatio
         contact_name=payload.contact_name,
         contact_phone=payload.contact_phone,
     )
-    return 201, org
+    return Status(201, org)
 
 
 @router.get("/orgs/{org_id}", response=OrganizationOut)
@@ -206,12 +206,12 @@ def invite_codes_list(request: HttpRequest, org_id: int) -> Any:
 @router.post("/orgs/{org_id}/invite-codes", response={201: InviteCodeOut})
 def invite_codes_create(
     request: HttpRequest, org_id: int, payload: InviteCodeIn
-) -> tuple[int, InviteCode]:
+) -> Status[InviteCode]:
     org = _officer_org(request, org_id)
     invite = services.invite_code_create(
         actor=request.user, organization=org, expires_at=payload.expires_at
     )
-    return 201, invite
+    return Status(201, invite)
 
 
 @router.post("/invite-codes/{code}/revoke", response=InviteCodeOut)
@@ -228,11 +228,10 @@ def roles_list(request: HttpRequest, org_id: int) -> Any:
 
 
 @router.post("/orgs/{org_id}/roles", response={201: RoleOut})
-def roles_grant(request: HttpRequest, org_id: int, payload: RoleIn) -> tuple[int, Role]:
+def roles_grant(request: HttpRequest, org_id: int, payload: RoleIn) -> Status[Role]:
     org = _officer_org(request, org_id)
     user = get_user_model().objects.filter(pk=payload.user_id, is_active=True).first()
     if user is None:
         raise NotFound()
-    return 201, services.role_grant(
-        actor=request.user, organization=org, user=user, kind=payload.kind
-    )
+    role = services.role_grant(actor=request.user, organization=org, user=user, kind=payload.kind)
+    return Status(201, role)

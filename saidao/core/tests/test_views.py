@@ -45,7 +45,7 @@ def test_home_page_in_english_when_chosen(client: Client) -> None:
     html = resp.content.decode()
     assert '<html lang="en">' in html
     assert "暂时还没有活动" not in html
-    assert "No activities yet" in html
+    assert "No campaigns yet" in html
 
 
 @pytest.mark.django_db
