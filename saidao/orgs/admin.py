@@ -116,6 +116,14 @@ class OrganizationAdmin(ScopedAdmin):
     )
     autocomplete_fields = ("region",)
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        """Officers may correct names and contacts; level and region follow the services'
+        rules (a level never above the parent's), so only superusers edit them here."""
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return fields
+        return (*fields, "level", "region")
+
 
 @admin.register(Role, site=saidao_admin)
 class RoleAdmin(ScopedAdmin):
@@ -125,6 +133,14 @@ class RoleAdmin(ScopedAdmin):
     readonly_fields = ("organization", "user", "granted_by")
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        # As in role_revoke: nobody removes their own officer role; the level above does.
+        if (
+            isinstance(obj, Role)
+            and obj.user_id == request.user.pk
+            and obj.kind == Role.Kind.OFFICER
+            and not request.user.is_superuser
+        ):
+            return False
         return self._allowed(request, obj)
 
 

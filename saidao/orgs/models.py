@@ -50,6 +50,7 @@ class Organization(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="children",
     )
+    # Unique, so indexed: Django adds a varchar_pattern_ops twin on PostgreSQL for LIKE 'p%'.
     path = models.CharField(_("树路径"), max_length=255, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(_("深度"), editable=False)
     child_seq = models.PositiveIntegerField(default=0, editable=False)
@@ -101,10 +102,6 @@ class Organization(TimeStampedModel):
             ),
         ]
         indexes = [
-            # PostgreSQL needs the pattern opclass for LIKE 'prefix%'; SQLite ignores it.
-            models.Index(
-                fields=["path"], name="org_path_prefix", opclasses=["varchar_pattern_ops"]
-            ),
             models.Index(fields=["parent", "status"], name="org_parent_status"),
             models.Index(fields=["level", "status"], name="org_level_status"),
         ]

@@ -46,7 +46,8 @@ def regions_load() -> int:
 def regions_load_into(model: type[Region], rows: list[list[Any]]) -> int:
     """Load ``rows`` into ``model`` (the live model, or the historical one in a migration)."""
     zones = _zones(rows)
-    existing = set(model.objects.values_list("code", flat=True))
+    fields = ("name", "level", "kind", "parent_id", "province_id", "zone_city_id")
+    existing = {row[0]: row[1:] for row in model.objects.values_list("code", *fields).iterator()}
     objs = [
         model(
             code=code,
@@ -63,10 +64,16 @@ def regions_load_into(model: type[Region], rows: list[list[Any]]) -> int:
     order = {"province": 0, "prefecture": 1, "county": 2}
     objs.sort(key=lambda r: (order[r.level], r.code))
     new = [r for r in objs if r.code not in existing]
-    old = [r for r in objs if r.code in existing]
+    # Only rows whose data changed are rewritten, so a reload of unchanged data is cheap.
+    old = [
+        r
+        for r in objs
+        if r.code in existing and existing[r.code] != tuple(getattr(r, f) for f in fields)
+    ]
     for level in ("province", "prefecture", "county"):
         model.objects.bulk_create([r for r in new if r.level == level], batch_size=500)
-    model.objects.bulk_update(
-        old, ["name", "level", "kind", "parent", "province", "zone_city"], batch_size=500
-    )
+    if old:
+        model.objects.bulk_update(
+            old, ["name", "level", "kind", "parent", "province", "zone_city"], batch_size=500
+        )
     return len(rows)

@@ -83,10 +83,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='organization',
-            index=models.Index(fields=['path'], name='org_path_prefix', opclasses=['varchar_pattern_ops']),
-        ),
-        migrations.AddIndex(
-            model_name='organization',
             index=models.Index(fields=['parent', 'status'], name='org_parent_status'),
         ),
         migrations.AddIndex(

@@ -164,3 +164,33 @@ def test_regions_are_read_only_and_hidden_from_officers(officer_client: Client, 
     assert {"id": "621102", "text": "安定区（621102）"} in r.json()["results"]
     r = officer_client.post("/admin/regions/region/621102/change/", {"name": "改名"})
     assert r.status_code in (302, 403)
+
+
+def test_officer_cannot_change_level_or_region_in_admin(client: Client, tree: Tree) -> None:
+    """Level and region are read-only for officers, so the admin cannot break the level rule."""
+    client.force_login(tree.city_officer)
+    client.post(
+        f"/admin/orgs/organization/{tree.anding.pk}/change/",
+        {
+            "name": "安定区总工会",
+            "level": "national",
+            "kind": tree.anding.kind,
+            "region": "110000",
+            "credit_code": tree.anding.credit_code,
+            "contact_name": "新联系人",
+            "contact_phone": "0932-7654321",
+        },
+    )
+    tree.anding.refresh_from_db()
+    assert tree.anding.level == "county"
+    assert tree.anding.region_id == "621102"
+    assert tree.anding.contact_name == "新联系人"
+
+
+def test_officer_cannot_delete_own_officer_role_in_admin(client: Client, tree: Tree) -> None:
+    """Deleting one's own officer role is refused, as role_revoke refuses it."""
+    role = Role.objects.get(user=tree.city_officer, kind=Role.Kind.OFFICER)
+    client.force_login(tree.city_officer)
+    resp = client.post(f"/admin/orgs/role/{role.pk}/delete/", {"post": "yes"})
+    assert resp.status_code == 403
+    assert Role.objects.filter(pk=role.pk).exists()

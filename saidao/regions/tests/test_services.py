@@ -192,3 +192,10 @@ def test_regions_command_loads_and_reports(regions: None) -> None:
     call_command("regions", "load", stdout=out)
     assert out.getvalue().strip() == f"regions: {len(regions_data())} loaded"
     assert Region.objects.count() == len(regions_data())
+
+
+def test_reload_repairs_a_changed_row(regions: None) -> None:
+    """A region edited in the database is put back to the shipped data by the next load."""
+    Region.objects.filter(code="621102").update(name="改错的名字")
+    regions_load()
+    assert Region.objects.get(code="621102").name == "安定区"
