@@ -49,6 +49,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # Tests use a file too, not Django's shared in-memory database, whose table locks ignore the
+    # busy timeout: concurrent tests then behave as the embedded server does.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -70,6 +73,7 @@ INSTALLED_APPS = [
     "saidao.uploads",
     "saidao.campaigns",
     "saidao.leaderboards",
+    "saidao.entries",
     "saidao.demo",
 ]
 
@@ -177,6 +181,7 @@ SAIDAO_LOGIN_LOCK_MINUTES = env.int("SAIDAO_LOGIN_LOCK_MINUTES", default=15)
 SAIDAO_ONE_TIME_CODE_HOURS = env.int("SAIDAO_ONE_TIME_CODE_HOURS", default=72)
 SAIDAO_API_TOKEN_DAYS = env.int("SAIDAO_API_TOKEN_DAYS", default=30)
 SAIDAO_PUBLIC_URL: str = env.str("SAIDAO_PUBLIC_URL", default="")
+SAIDAO_REPORTS_TO_HIDE: int = env.int("SAIDAO_REPORTS_TO_HIDE", default=3)
 SAIDAO_HOST: str = env.str("HOST", default="127.0.0.1")
 SAIDAO_PORT: int = env.int("PORT", default=8000)
 

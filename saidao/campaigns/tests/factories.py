@@ -43,3 +43,18 @@ def make_campaign(
         "publish": True,
     }
     return campaign_create(actor=actor, organizer=organizer, slug=slug, **(defaults | kwargs))
+
+
+def live_phases(*, likes: bool = True) -> list[PhaseSpec]:
+    """Phases around today: collection open now, showcase (likes) open now when ``likes``."""
+    from saidao.core import clock
+
+    now = clock.now()
+    day = dt.timedelta(days=1)
+    phases = [
+        PhaseSpec("mobilization", "宣传动员", now - 30 * day, now - day),
+        PhaseSpec("collection", "集中讲述", now - day, now + 30 * day, entries_open=True),
+    ]
+    if likes:
+        phases.append(PhaseSpec("showcase", "展示宣传", now - day, now + 60 * day, likes_open=True))
+    return phases

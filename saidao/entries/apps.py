@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EntriesConfig(AppConfig):
+    name = "saidao.entries"
+    label = "entries"
+    verbose_name = _("作品")
+
+    def ready(self) -> None:
+        from saidao.uploads.purposes import UPLOAD_DEFAULT_MAX_SIZE, upload_purpose_register
+
+        from .services import entry_upload_completed
+
+        # Any declared type: a renamed text file is caught by validation with a clear message.
+        upload_purpose_register(
+            "entry", max_size=UPLOAD_DEFAULT_MAX_SIZE, on_complete=entry_upload_completed
+        )
