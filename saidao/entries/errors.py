@@ -15,11 +15,6 @@ class EntryNotPublic(NotFound):
     default_message = _("作品不存在或尚未公开。")
 
 
-class EntryNotAwaitingUpload(Conflict):
-    code = "entry_not_awaiting_upload"
-    default_message = _("这件作品已经上传过视频了。")
-
-
 class AlreadyReported(Conflict):
     code = "already_reported"
     default_message = _("您已经举报过这件作品，我们会尽快复核。")

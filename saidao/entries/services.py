@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -32,13 +31,11 @@ from saidao.video import sandbox as video
 from .errors import (
     AlreadyReported,
     EntryLimitReached,
-    EntryNotAwaitingUpload,
     EntryNotPublic,
     EntryNotReviewable,
 )
 from .models import Entry, Like, Report
 
-log = logging.getLogger(__name__)
 REVIEW_KINDS = (Role.Kind.OFFICER, Role.Kind.REVIEWER)
 
 
@@ -65,11 +62,14 @@ def entry_submit(
     title: str = "",
     description: str = "",
     consent_publish: bool,
+    upload: Upload,
 ) -> Entry:
-    """Register an entry in the collection phase; the video follows as a resumable upload.
+    """Register an entry with its video upload in the collection phase.
 
-    The entry counts in the zone of the chosen city (a municipality or a province-administered
-    county-level city is its own city zone) and for the worker's current organization.
+    The upload may still be in progress (an API client finishing it later): the entry then
+    waits in "uploading" and processing starts when the upload completes. The entry counts in
+    the zone of the chosen city (a municipality or a province-administered county-level city is
+    its own city zone) and for the worker's current organization.
     """
     phase_require(campaign=campaign, switch="entries_open")
     membership = (
@@ -115,6 +115,22 @@ def entry_submit(
         errors["city"] = [
             str(_("所选城市不属于%(province)s，请重新选择。") % {"province": province.name})
         ]
+    if (
+        upload.owner_id != worker.pk
+        or upload.purpose != "entry"
+        or upload.status
+        not in (
+            Upload.Status.UPLOADING,
+            Upload.Status.COMPLETE,
+        )
+    ):
+        errors["upload"] = [str(_("请先上传作品视频。"))]
+    elif Entry.objects.filter(upload=upload).exists():
+        errors["upload"] = [str(_("这个视频已经用于另一件作品了。"))]
+    elif upload.declared_size > campaign.max_file_bytes:
+        errors["upload"] = [
+            str(_("视频文件超过了本活动 %(mb)d MB 的上限。") % {"mb": campaign.max_file_mb})
+        ]
     if not consent_publish:
         errors["consent_publish"] = [str(_("请同意公开展示您的肖像和声音，否则作品无法参赛。"))]
     if errors:
@@ -140,10 +156,16 @@ def entry_submit(
                 theme=theme,
                 consent_publish=True,
                 consent_at=clock.now(),
+                upload=upload,
+                status=Entry.Status.RECEIVED
+                if upload.status == Upload.Status.COMPLETE
+                else Entry.Status.UPLOADING,
                 **values,
             )
-    except IntegrityError:  # a concurrent submit took the slot
+    except IntegrityError:  # a concurrent submit took the slot (or the upload)
         raise _limit(campaign) from None
+    if entry.status == Entry.Status.RECEIVED:
+        tasks.enqueue("entries.process", entry_id=entry.pk)
     return entry
 
 
@@ -158,35 +180,18 @@ def _limit(campaign: Campaign) -> EntryLimitReached:
     )
 
 
-def entry_for_upload(*, worker: Any, entry_id: Any) -> Entry:
-    """The entry a worker may upload a video for now (their own, waiting for its video)."""
-    entry = (
-        Entry.objects.select_related("campaign").filter(pk=entry_id, worker=worker).first()
-        if str(entry_id).isdigit()
-        else None
-    )
-    if entry is None:
-        raise EntryNotPublic(detail={"entry": entry_id})
-    if entry.status != Entry.Status.UPLOADING:
-        raise EntryNotAwaitingUpload(detail={"entry": entry.pk, "status": entry.status})
-    phase_require(campaign=entry.campaign, switch="entries_open")
-    return entry
-
-
 @transaction.atomic
 def entry_upload_completed(upload: Upload) -> None:
-    """The upload handler for purpose "entry": attach the file and queue its processing once."""
-    entry = (
-        Entry.objects.select_for_update()
-        .filter(pk=upload.metadata.get("entry"), worker_id=upload.owner_id)
-        .first()
-    )
+    """The handler for purpose "entry": an entry waiting for this upload is queued once.
+
+    An upload finished before its entry was submitted has no entry yet; ``entry_submit``
+    queues that one itself.
+    """
+    entry = Entry.objects.select_for_update().filter(upload=upload).first()
     if entry is None or entry.status != Entry.Status.UPLOADING:
-        log.warning("upload %s completed for no waiting entry", upload.pk)
         return
-    entry.upload = upload
     entry.status = Entry.Status.RECEIVED
-    entry.save(update_fields=["upload", "status", "updated_at"])
+    entry.save(update_fields=["status", "updated_at"])
     tasks.enqueue("entries.process", entry_id=entry.pk)
 
 

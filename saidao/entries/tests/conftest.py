@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ def live(tree: Tree) -> Campaign:
 
 
 def submit(campaign: Campaign, worker: User, **kwargs: Any) -> Entry:
+    """Submit with valid answers; an upload still in progress unless one is given."""
     values: dict[str, Any] = {
         "real_name": worker.real_name,
         "mobile": worker.phone,
@@ -49,25 +51,40 @@ def submit(campaign: Campaign, worker: User, **kwargs: Any) -> Entry:
         "description": "",
         "consent_publish": True,
     }
+    if "upload" not in kwargs:
+        values["upload"] = pending_upload(worker)
     return entry_submit(campaign=campaign, worker=worker, **(values | kwargs))
 
 
-def attach_file(entry: Entry, source: Path, settings: Any) -> Upload:
-    """Store ``source`` as the entry's completed upload, as the tus server would."""
-    key = f"uploads/test-{entry.pk}{source.suffix}"
+def pending_upload(worker: User, size: int = 1000) -> Upload:
+    """An upload the worker has started and not finished."""
+    return Upload.objects.create(
+        owner=worker,
+        purpose="entry",
+        filename="clip.mp4",
+        content_type="video/mp4",
+        declared_size=size,
+        max_size=500 * 1024 * 1024,
+        storage_key=f"uploads/pending-{uuid.uuid4()}.part",
+        expires_at=clock.now() + dt.timedelta(days=1),
+    )
+
+
+def stored_upload(worker: User, source: Path, settings: Any) -> Upload:
+    """``source`` stored as the worker's completed upload, as the tus server leaves it."""
+    key = f"uploads/test-{uuid.uuid4()}{source.suffix}"
     target = Path(settings.MEDIA_ROOT) / key
     target.parent.mkdir(parents=True, exist_ok=True)
     data = source.read_bytes()
     target.write_bytes(data)
     return Upload.objects.create(
-        owner=entry.worker,
+        owner=worker,
         purpose="entry",
         filename=source.name,
         content_type="video/mp4",
         declared_size=len(data),
         offset=len(data),
         max_size=500 * 1024 * 1024,
-        metadata={"entry": entry.pk},
         storage_key=key,
         status=Upload.Status.COMPLETE,
         sha256=hashlib.sha256(data).hexdigest(),

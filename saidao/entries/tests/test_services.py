@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from saidao.accounts.models import User
 from saidao.accounts.tests.factories import MembershipFactory
 from saidao.campaigns.errors import OutsideCampaignScope, PhaseClosed
 from saidao.campaigns.models import Campaign
@@ -23,19 +24,22 @@ from saidao.entries.services import (
     entry_report,
     entry_upload_completed,
 )
-from saidao.entries.tests.conftest import attach_file, submit
+from saidao.entries.tests.conftest import pending_upload, stored_upload, submit
 from saidao.leaderboards.models import ParticipationEvent
 from saidao.regions.models import Region
+from saidao.uploads.models import Upload
 
 
 @pytest.fixture
-def process(settings: Any, django_capture_on_commit_callbacks: Any) -> Callable[..., Entry]:
-    """Complete the entry's upload with ``source`` and run the queued processing task."""
+def process(
+    live: Campaign, settings: Any, django_capture_on_commit_callbacks: Any
+) -> Callable[..., Entry]:
+    """Submit an entry with ``source`` as its finished upload and run the queued task."""
 
-    def run(entry: Entry, source: Path) -> Entry:
-        upload = attach_file(entry, source, settings)
+    def run(worker: User, source: Path, campaign: Campaign | None = None) -> Entry:
+        upload = stored_upload(worker, source, settings)
         with django_capture_on_commit_callbacks(execute=True):
-            entry_upload_completed(upload)
+            entry = submit(campaign or live, worker, upload=upload)
         tasks.run_pending()
         entry.refresh_from_db()
         return entry
@@ -115,7 +119,7 @@ def test_processing_a_good_clip_waits_for_review_and_records_participation(
 ) -> None:
     """A 3-second H.264 clip becomes a phone-ready MP4 with a poster, pending review, and the
     worker's participation is recorded once even if the task runs again."""
-    entry = process(submit(live, tree.anding_member.user), clip())
+    entry = process(tree.anding_member.user, clip())
     assert entry.status == Entry.Status.PENDING_REVIEW
     assert str(entry.video.name).endswith(".mp4")
     assert str(entry.poster.name).endswith(".jpg")
@@ -134,7 +138,7 @@ def test_too_long_clip_is_invalid_with_its_length_and_frees_the_slot(
     settings: Any,
 ) -> None:
     """A 121-second clip is invalid, the message names 121.0 s, and the worker may retry."""
-    entry = process(submit(live, tree.anding_member.user), clip("long.mp4", seconds=121.0, fps=2))
+    entry = process(tree.anding_member.user, clip("long.mp4", seconds=121.0, fps=2))
     assert entry.status == Entry.Status.INVALID
     assert entry.invalid_code == "too_long"
     assert "121.0" in entry.invalid_message
@@ -149,7 +153,7 @@ def test_text_file_renamed_mp4_is_invalid(
     """A text file named .mp4 is refused as not a video."""
     fake = tmp_path / "story.mp4"
     fake.write_text("这不是视频")
-    entry = process(submit(live, tree.anding_member.user), fake)
+    entry = process(tree.anding_member.user, fake)
     assert (entry.status, entry.invalid_code) == (Entry.Status.INVALID, "not_a_video")
 
 
@@ -160,19 +164,43 @@ def test_finishing_twice_processes_once(
     settings: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    """A second completion call for the same upload queues nothing more."""
-    entry = submit(live, tree.anding_member.user)
-    upload = attach_file(entry, clip(), settings)
+    """An entry submitted while its upload runs is queued once when the upload completes,
+    however often completion is reported."""
+    upload = stored_upload(tree.anding_member.user, clip(), settings)
+    Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.UPLOADING)
+    upload.refresh_from_db()
+    entry = submit(live, tree.anding_member.user, upload=upload)
+    assert entry.status == Entry.Status.UPLOADING
+    Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.COMPLETE)
+    upload.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
         entry_upload_completed(upload)
         entry_upload_completed(upload)
     assert tasks.run_pending() == 1
+    entry.refresh_from_db()
+    assert entry.status == Entry.Status.PENDING_REVIEW
+
+
+def test_an_upload_serves_one_entry_and_the_campaign_cap(live: Campaign, tree: Tree) -> None:
+    """The same upload cannot make two entries; an upload over the campaign's cap is refused."""
+    live.entries_per_worker = 2
+    live.max_file_mb = 1
+    live.save()
+    worker = tree.anding_member.user
+    upload = pending_upload(worker)
+    submit(live, worker, upload=upload)
+    with pytest.raises(InvalidInput) as e:
+        submit(live, worker, upload=upload)
+    assert "另一件作品" in e.value.detail["fields"]["upload"][0]
+    with pytest.raises(InvalidInput) as e:
+        submit(live, worker, upload=pending_upload(worker, size=2 * 1024 * 1024))
+    assert "1 MB" in e.value.detail["fields"]["upload"][0]
 
 
 def _approved(
     live: Campaign, tree: Tree, clip: Callable[..., Path], process: Callable[..., Entry]
 ) -> Entry:
-    entry = process(submit(live, tree.anding_member.user), clip())
+    entry = process(tree.anding_member.user, clip())
     entries_review(actor=tree.city_officer, entries=[entry], approve=True)
     entry.refresh_from_db()
     return entry
@@ -186,7 +214,7 @@ def test_review_by_an_officer_of_the_zone_and_not_elsewhere(
     settings: Any,
 ) -> None:
     """定西's officer approves an 安定区 entry; 东营's officer cannot; rejecting needs a reason."""
-    entry = process(submit(live, tree.anding_member.user), clip())
+    entry = process(tree.anding_member.user, clip())
     with pytest.raises(OutsideScope):
         entries_review(actor=tree.other_officer, entries=[entry], approve=True)
     with pytest.raises(InvalidInput):
@@ -254,7 +282,7 @@ def test_like_of_an_entry_not_yet_public_is_refused(
     settings: Any,
 ) -> None:
     """Nothing is public before approval, likes included."""
-    entry = process(submit(live, tree.anding_member.user), clip())
+    entry = process(tree.anding_member.user, clip())
     with pytest.raises(EntryNotPublic):
         entry_like(worker=tree.dongying_member.user, entry=entry)
 
