@@ -1,8 +1,8 @@
 from django.conf import settings
-from django.conf.urls.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from saidao.config.api import api
+from saidao.core.media import serve_media
 from saidao.core.views import healthz
 from saidao.orgs.admin import saidao_admin
 
@@ -17,7 +17,9 @@ urlpatterns = [
     path("regions/", include("saidao.regions.urls")),
     path("uploads/", include("saidao.uploads.urls")),
     path("campaigns/", include("saidao.campaigns.urls")),
+    path("entries/", include("saidao.entries.urls")),
     path("", include("saidao.core.urls")),
 ]
-if not settings.SCALED:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if not settings.AWS_STORAGE_BUCKET_NAME:
+    # Embedded: the app serves media itself, with range requests for phones' video players.
+    urlpatterns.append(re_path(r"^media/(?P<path>.+)$", serve_media, name="media"))

@@ -21,7 +21,6 @@ from saidao.core import clock, tasks
 from saidao.core.errors import InvalidInput, OutsideScope
 from saidao.core.services import audit_record
 from saidao.leaderboards.services import participation_record
-from saidao.orgs.models import Role
 from saidao.orgs.selectors import path_in_scope, role_paths
 from saidao.regions.models import Region
 from saidao.uploads.models import Upload
@@ -35,8 +34,7 @@ from .errors import (
     EntryNotReviewable,
 )
 from .models import Entry, Like, Report
-
-REVIEW_KINDS = (Role.Kind.OFFICER, Role.Kind.REVIEWER)
+from .selectors import REVIEW_KINDS
 
 
 def _required(form: dict[str, str], name: str) -> bool:
