@@ -182,6 +182,8 @@ SAIDAO_ONE_TIME_CODE_HOURS = env.int("SAIDAO_ONE_TIME_CODE_HOURS", default=72)
 SAIDAO_API_TOKEN_DAYS = env.int("SAIDAO_API_TOKEN_DAYS", default=30)
 SAIDAO_PUBLIC_URL: str = env.str("SAIDAO_PUBLIC_URL", default="")
 SAIDAO_REPORTS_TO_HIDE: int = env.int("SAIDAO_REPORTS_TO_HIDE", default=3)
+# Set only by `saidao bench` for the servers it starts: adds the peer paths it compares with.
+SAIDAO_BENCH: bool = env.bool("SAIDAO_BENCH", default=False)
 SAIDAO_HOST: str = env.str("HOST", default="127.0.0.1")
 SAIDAO_PORT: int = env.int("PORT", default=8000)
 

@@ -20,6 +20,8 @@ urlpatterns = [
     path("entries/", include("saidao.entries.urls")),
     path("", include("saidao.core.urls")),
 ]
+if settings.SAIDAO_BENCH:
+    urlpatterns.append(path("bench/", include("saidao.bench.urls")))
 if not settings.AWS_STORAGE_BUCKET_NAME:
     # Embedded: the app serves media itself, with range requests for phones' video players.
     urlpatterns.append(re_path(r"^media/(?P<path>.+)$", serve_media, name="media"))
