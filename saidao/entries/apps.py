@@ -10,6 +10,7 @@ class EntriesConfig(AppConfig):
     def ready(self) -> None:
         from saidao.uploads.purposes import UPLOAD_DEFAULT_MAX_SIZE, upload_purpose_register
 
+        from . import tasks  # noqa: F401  (registers the processing task)
         from .services import entry_upload_completed
 
         # Any declared type: a renamed text file is caught by validation with a clear message.

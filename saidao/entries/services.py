@@ -266,11 +266,6 @@ def _entry_invalid(entry_id: int, *, code: str, message: str) -> None:
     )
 
 
-@tasks.task(name="entries.process", retries=3, backoff_s=5.0)
-def entry_process_task(*, entry_id: int) -> None:
-    entry_process(entry_id=entry_id)
-
-
 def _require_reviewer(*, actor: Any, entry: Entry) -> None:
     paths = role_paths(user=actor, kinds=REVIEW_KINDS)
     if not path_in_scope(path=entry.organization.path, paths=paths):
