@@ -26,6 +26,7 @@ need=()
 [[ -x /usr/bin/chromium ]] || need+=(chromium)
 [[ -n "$(pg_bin_dir)" && -x "$(pg_bin_dir)/postgres" ]] || need+=(postgresql)
 command -v msgfmt >/dev/null || need+=(gettext)
+command -v redis-server >/dev/null || need+=(redis-server)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 if ((${#need[@]})); then
   echo "== installing ${need[*]}"
