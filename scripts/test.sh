@@ -30,8 +30,16 @@ command -v redis-server >/dev/null || need+=(redis-server)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 if ((${#need[@]})); then
   echo "== installing ${need[*]}"
+  # Debian starts PostgreSQL and Redis services on install; we start our own on loopback and
+  # stop them by PID, so forbid service starts while installing.
+  policy=""
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    policy=/usr/sbin/policy-rc.d
+  fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  [[ -n "$policy" ]] && rm -f "$policy"
 fi
 
 echo "== ruff"
