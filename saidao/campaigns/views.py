@@ -40,6 +40,14 @@ def _officer_campaign(request: HttpRequest, pk: int) -> Campaign:
 
 
 @login_required
+def officer_list(request: HttpRequest) -> HttpResponse:
+    """Campaigns organized in my subtrees, with their phase now and links to manage them."""
+    campaigns = list(selectors.campaigns_for_officer(user=request.user).order_by("-created_at"))
+    rows = [(c, selectors.campaign_status_label(campaign=c)) for c in campaigns]
+    return render(request, "campaigns/officer_list.html", {"rows": rows})
+
+
+@login_required
 def officer_campaign(request: HttpRequest, pk: int) -> HttpResponse:
     """An officer's view of a campaign in their subtree: its phases and their overrides."""
     campaign = _officer_campaign(request, pk)

@@ -72,3 +72,15 @@ def test_officer_of_another_subtree_cannot_override(client: Client, tree: Tree) 
     assert resp.status_code == 404
     phase.refresh_from_db()
     assert phase.override == ""
+
+
+def test_officer_campaign_list_is_scoped(client: Client, tree: Tree) -> None:
+    """定西's officer lists 定西's campaign and not the national one; 东营's lists neither."""
+    make_campaign(actor=tree.city_officer, organizer=tree.dingxi, slug="dx", title="定西讲述")
+    make_campaign(actor=tree.national_officer, organizer=tree.national)
+    client.force_login(tree.city_officer)
+    html = client.get("/campaigns/officer/").content.decode()
+    assert "定西讲述" in html and "全国职工岗位" not in html
+    client.force_login(tree.other_officer)
+    html = client.get("/campaigns/officer/").content.decode()
+    assert "定西讲述" not in html
