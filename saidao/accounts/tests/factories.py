@@ -79,3 +79,8 @@ def api_token(client: Client, user: User, password: str = PASSWORD) -> str:
 def bearer(token: str) -> dict[str, str]:
     """Request headers carrying the token: ``client.get(url, headers=bearer(token))``."""
     return {"Authorization": f"Bearer {token}"}
+
+
+def login_headers(client: Client, user: User) -> dict[str, str]:
+    """Log ``user`` in through POST /api/v1/auth/login; the headers that carry the token."""
+    return bearer(api_token(client, user))

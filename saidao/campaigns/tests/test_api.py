@@ -2,17 +2,9 @@ from __future__ import annotations
 
 from django.test import Client
 
+from saidao.accounts.tests.factories import login_headers
 from saidao.campaigns.tests.factories import make_campaign
 from saidao.conftest import Tree
-
-
-def _login(client: Client, phone: str) -> dict[str, str]:
-    resp = client.post(
-        "/api/v1/auth/login",
-        {"phone": phone, "password": "Passw0rd-test"},
-        content_type="application/json",
-    )
-    return {"Authorization": f"Bearer {resp.json()['token']}"}
 
 
 def test_campaign_detail_has_phases_themes_and_switches(client: Client, tree: Tree) -> None:
@@ -27,7 +19,7 @@ def test_campaign_detail_has_phases_themes_and_switches(client: Client, tree: Tr
 
 def test_create_campaign_through_the_api(client: Client, tree: Tree) -> None:
     """An officer creates a campaign for an organization in their subtree."""
-    headers = _login(client, tree.city_officer.phone)
+    headers = login_headers(client, tree.city_officer)
     resp = client.post(
         "/api/v1/campaigns",
         {
@@ -55,7 +47,7 @@ def test_create_campaign_through_the_api(client: Client, tree: Tree) -> None:
 
 def test_create_campaign_for_another_city_is_refused(client: Client, tree: Tree) -> None:
     """A 定西 officer cannot create a campaign organized by 东营: 404 in the error format."""
-    headers = _login(client, tree.city_officer.phone)
+    headers = login_headers(client, tree.city_officer)
     resp = client.post(
         "/api/v1/campaigns",
         {"organizer_id": tree.dongying.pk, "slug": "x", "title": "x"},
@@ -69,7 +61,7 @@ def test_create_campaign_for_another_city_is_refused(client: Client, tree: Tree)
 def test_override_through_the_api(client: Client, tree: Tree) -> None:
     """POST .../phases/2/override forces collection open; the detail shows entries open."""
     make_campaign(actor=tree.national_officer, organizer=tree.national)
-    headers = _login(client, tree.national_officer.phone)
+    headers = login_headers(client, tree.national_officer)
     resp = client.post(
         "/api/v1/campaigns/yunjiangshu-2024/phases/2/override",
         {"override": "open", "reason": "延期"},

@@ -7,21 +7,13 @@ from typing import Any
 from django.test import Client
 
 from saidao.accounts.models import User
+from saidao.accounts.tests.factories import login_headers
 from saidao.campaigns.models import Campaign
 from saidao.campaigns.services import phase_override
 from saidao.conftest import Tree
 from saidao.core import tasks
 from saidao.entries.models import Entry
 from saidao.entries.tests.conftest import stored_upload
-
-
-def _bearer(client: Client, user: User) -> dict[str, str]:
-    resp = client.post(
-        "/api/v1/auth/login",
-        {"phone": user.phone, "password": "Passw0rd-test"},
-        content_type="application/json",
-    )
-    return {"Authorization": f"Bearer {resp.json()['token']}"}
 
 
 def _submit(client: Client, live: Campaign, worker: User, upload_id: str) -> Any:
@@ -40,7 +32,7 @@ def _submit(client: Client, live: Campaign, worker: User, upload_id: str) -> Any
             "consent_publish": True,
         },
         content_type="application/json",
-        headers=_bearer(client, worker),
+        headers=login_headers(client, worker),
     )
 
 
@@ -59,7 +51,7 @@ def _approved_via_api(
     assert resp.status_code == 201, resp.content
     tasks.run_pending()
     entry_id: int = resp.json()["id"]
-    officer = _bearer(client, tree.city_officer)
+    officer = login_headers(client, tree.city_officer)
     resp = client.post(
         "/api/v1/review",
         {"entry_ids": [entry_id], "approve": True},
@@ -97,10 +89,10 @@ def test_entry_state_is_visible_to_its_author_only(
     worker = tree.anding_member.user
     upload = stored_upload(worker, clip(), settings)
     entry_id = _submit(client, live, worker, str(upload.pk)).json()["id"]
-    mine = client.get(f"/api/v1/entries/{entry_id}", headers=_bearer(client, worker))
+    mine = client.get(f"/api/v1/entries/{entry_id}", headers=login_headers(client, worker))
     assert mine.json()["status"] == Entry.Status.RECEIVED
     other = client.get(
-        f"/api/v1/entries/{entry_id}", headers=_bearer(client, tree.dongying_member.user)
+        f"/api/v1/entries/{entry_id}", headers=login_headers(client, tree.dongying_member.user)
     )
     assert other.status_code == 404
 
@@ -119,7 +111,7 @@ def test_review_outside_the_subtree_is_refused(
     with django_capture_on_commit_callbacks(execute=True):
         entry_id = _submit(client, live, worker, str(upload.pk)).json()["id"]
     tasks.run_pending()
-    other = _bearer(client, tree.other_officer)
+    other = login_headers(client, tree.other_officer)
     assert client.get("/api/v1/review", headers=other).json()["count"] == 0
     resp = client.post(
         "/api/v1/review",
@@ -129,7 +121,7 @@ def test_review_outside_the_subtree_is_refused(
     )
     assert resp.status_code == 404
     assert Entry.objects.get(pk=entry_id).status == Entry.Status.PENDING_REVIEW
-    mine = client.get("/api/v1/review", headers=_bearer(client, tree.city_officer)).json()
+    mine = client.get("/api/v1/review", headers=login_headers(client, tree.city_officer)).json()
     assert [e["id"] for e in mine["items"]] == [entry_id]
 
 
@@ -145,7 +137,7 @@ def test_like_outside_the_showcase_phase_is_refused(
     entry_id = _approved_via_api(
         client, live, tree, clip, settings, django_capture_on_commit_callbacks
     )
-    fan = _bearer(client, tree.dongying_member.user)
+    fan = login_headers(client, tree.dongying_member.user)
     first = client.post(f"/api/v1/gallery/{entry_id}/like", headers=fan).json()
     again = client.post(f"/api/v1/gallery/{entry_id}/like", headers=fan).json()
     assert (first, again) == ({"added": True, "likes": 1}, {"added": False, "likes": 1})
@@ -190,10 +182,12 @@ def test_stats_count_per_zone_within_the_subtree(
     """定西's officer sees one entry in 定西市; 东营's officer sees none."""
     _approved_via_api(client, live, tree, clip, settings, django_capture_on_commit_callbacks)
     mine = client.get(
-        f"/api/v1/campaigns/{live.slug}/entry-stats", headers=_bearer(client, tree.city_officer)
+        f"/api/v1/campaigns/{live.slug}/entry-stats",
+        headers=login_headers(client, tree.city_officer),
     ).json()
     assert [(z["zone_city__name"], z["approved"]) for z in mine["zones"]] == [("定西市", 1)]
     other = client.get(
-        f"/api/v1/campaigns/{live.slug}/entry-stats", headers=_bearer(client, tree.other_officer)
+        f"/api/v1/campaigns/{live.slug}/entry-stats",
+        headers=login_headers(client, tree.other_officer),
     ).json()
     assert other == {"zones": [], "organizations": []}

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.test import Client
 
+from saidao.accounts.tests.factories import login_headers
 from saidao.orgs import services
 from saidao.orgs.models import Organization
 from saidao.orgs.tests.factories import valid_credit_code
@@ -15,14 +16,8 @@ PASSWORD = "Passw0rd-test"  # what UserFactory sets
 
 
 def bearer(client: Client, user: Any) -> dict[str, str]:
-    """Log ``user`` in through POST /api/v1/auth/login; the headers that carry the token."""
-    r = client.post(
-        "/api/v1/auth/login",
-        {"phone": user.phone, "password": PASSWORD},
-        content_type="application/json",
-    )
-    assert r.status_code == 200, r.content
-    return {"Authorization": f"Bearer {r.json()['token']}"}
+    """Log ``user`` in through the API; the headers that carry the token."""
+    return login_headers(client, user)
 
 
 def apply(
