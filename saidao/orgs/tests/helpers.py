@@ -12,8 +12,6 @@ from saidao.orgs.models import Organization
 from saidao.orgs.tests.factories import valid_credit_code
 from saidao.regions.models import Region
 
-PASSWORD = "Passw0rd-test"  # what UserFactory sets
-
 
 def bearer(client: Client, user: Any) -> dict[str, str]:
     """Log ``user`` in through the API; the headers that carry the token."""
