@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext as _
 
 from .errors import SaidaoError
 
@@ -16,8 +17,12 @@ def form_add_error(form: forms.Form, error: SaidaoError) -> None:
         placed = True
     for row in error.detail.get("errors") or []:
         if isinstance(row, dict) and "row" in row:
-            where = f"第 {row['row']} 行" + (f" {row['column']}" if row.get("column") else "")
-            form.add_error(None, f"{where}：{row['message']}")
+            where = _("第 %(row)s 行") % {"row": row["row"]}
+            if row.get("column"):
+                where = f"{where} {row['column']}"
+            form.add_error(
+                None, _("%(where)s：%(message)s") % {"where": where, "message": row["message"]}
+            )
             placed = True
     if not placed or not fields:
         form.add_error(None, str(error.message))
