@@ -1,9 +1,13 @@
 """Demo data that looks like the real thing, from the stories of 工人日报 2024-08-13.
 
-The tree: 中华全国总工会 → every mainland provincial union; 甘肃 → 定西市 → 安定区 and its six
-county unions → grassroots unions including new-employment-form unions; 山东 → 东营市 →
-胜利油田工会 → 东辛采油厂 and 胜利采油厂 (with 管理六区); 新疆 → 乌鲁木齐市 → the railway
-bureau's union. A few thousand Faker members share one precomputed password hash.
+The tree: 中华全国总工会 → every mainland provincial union, each with its provincial postal
+branch's union; 甘肃 → 定西市 → 安定区 and its six county unions → grassroots unions
+including new-employment-form unions; 山东 → 东营市 → 胜利油田工会 → 东辛采油厂 and 胜利采油厂
+(with 管理六区); 新疆 → 乌鲁木齐市 → the railway bureau's union. A few thousand Faker members
+share one precomputed password hash; each lives in a city of their union's province.
+
+Campaigns (``saidao.demo.yun``): the 2024 云讲述 activity, finished, and a live copy whose
+collection and showcase are open today, with a few hundred entries from members all over China.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from saidao.orgs.models import InviteCode, Organization, Role
 from saidao.orgs.services import organization_apply, organization_create
 from saidao.orgs.validators import CREDIT_CODE_ALPHABET, credit_code_check_char
 from saidao.regions.models import Region
+
+from .yun import Author, campaigns_create, clips_store, entries_count, entries_seed
 
 DEMO_PASSWORD = "Saidao-2026"
 DEMO_INVITE_CODE = "DINGXI24"
@@ -57,6 +63,14 @@ class Seeder:
         self.fake = Faker("zh_CN")
         self.fake.seed_instance(seed)
         self.grassroots: list[Organization] = []
+        self.postal: list[Organization] = []  # one province-wide union in every province
+        self.staff: list[tuple[User, Organization]] = []
+        regions = list(Region.objects.all())
+        self.regions = {r.code: r for r in regions}
+        self.zones_of_province: dict[str, list[Region]] = {}
+        for r in regions:
+            if r.zone_city_id == r.code:
+                self.zones_of_province.setdefault(r.province_id, []).append(r)
 
     def org(
         self,
@@ -92,6 +106,15 @@ class Seeder:
         ):
             short = p.name
             named[p.code] = self.org(acftu, f"{short}总工会", L.PROVINCIAL, K.FEDERATION, p.code)
+            self.postal.append(
+                self.org(
+                    named[p.code],
+                    f"中国邮政集团有限公司{short}分公司工会",
+                    L.GRASSROOTS,
+                    K.ENTERPRISE,
+                    p.code,
+                )
+            )
         gansu, shandong, xinjiang = named["620000"], named["370000"], named["650000"]
 
         dingxi = self.org(gansu, "定西市总工会", L.CITY, K.FEDERATION, "621100")
@@ -230,21 +253,15 @@ class Seeder:
             organization=named["courier"], code=DEMO_INVITE_CODE, created_by=users[1]
         )
 
-        jobs = [
-            "快递员",
-            "外卖配送员",
-            "货车司机",
-            "网约车司机",
-            "采油工",
-            "井下作业工",
-            "车辆钳工",
-            "机车乘务员",
-            "营业员",
-            "技术员",
-        ]
         staff = []
         for i in range(self.members):
-            org = self.grassroots[i % len(self.grassroots)]
+            # Two in three go round the named grassroots unions (定西 keeps most members), one in
+            # three round the provincial postal unions, so every province has members.
+            if i % 3 == 2:
+                org = self.postal[(i // 3) % len(self.postal)]
+            else:
+                org = self.grassroots[(i - i // 3) % len(self.grassroots)]
+            city = self.rng.choice(self.zones(org))
             staff.append(
                 (
                     User(
@@ -252,7 +269,9 @@ class Seeder:
                         password=password,
                         real_name=self.fake.name(),
                         employer=org.name.replace("工会", "").replace("联合会", "") or org.name,
-                        position=self.rng.choice(jobs),
+                        position=self.rng.choice(jobs_for(org)),
+                        province=self.regions[city.province_id],
+                        city=city,
                         activated_at=now,
                     ),
                     org,
@@ -272,6 +291,49 @@ class Seeder:
             ],
             batch_size=1000,
         )
+        for u, _o in staff:
+            u.pk = ids[u.phone]
+        self.staff = staff
+
+    def zones(self, org: Organization) -> list[Region]:
+        """The city zones a member of ``org`` may live and enter in: its own city's, or any city
+        of its province for a province-wide union (the postal branches)."""
+        region = self.regions[org.region_id]
+        if region.zone_city_id is None:
+            return self.zones_of_province[region.code]
+        return [self.regions[region.zone_city_id]]
+
+    def campaigns(self, named: dict[str, Organization], *, entries: int) -> None:
+        """The finished 2024 云讲述 campaign and the live one with ``entries`` entries.
+
+        Authors are taken from every union in turn, so that a small demo still has entries
+        from every province; the demo log-ins (the worker above all) have no entry.
+        """
+        national_officer = User.objects.get(phone=DEMO_LOGINS[2].phone)
+        _finished, live = campaigns_create(actor=national_officer, organizer=named["national"])
+        if entries <= 0:
+            return
+        by_org: dict[int, list[User]] = {}
+        orgs: dict[int, Organization] = {}
+        for u, org in self.staff:
+            by_org.setdefault(org.pk, []).append(u)
+            orgs[org.pk] = org
+        queues = list(by_org.items())
+        authors: list[Author] = []
+        while len(authors) < entries and queues:
+            for org_id, users in queues:
+                if users and len(authors) < entries:
+                    u = users.pop(0)
+                    assert u.city is not None
+                    authors.append(Author(user=u, organization=orgs[org_id], city=u.city))
+            queues = [(k, v) for k, v in queues if v]
+        entries_seed(
+            rng=self.rng,
+            campaign=live,
+            authors=authors,
+            reviewer=national_officer,
+            clips=clips_store(),
+        )
 
     def pending_application(self, named: dict[str, Organization]) -> None:
         """One application waiting for 定西市's officer, so the dashboard has something to do."""
@@ -289,15 +351,43 @@ class Seeder:
         )
 
 
+JOBS: list[tuple[str, list[str]]] = [
+    ("邮政", ["投递员", "揽投员", "邮件分拣员", "邮政营业员", "储蓄柜员", "邮车驾驶员"]),
+    ("快递", ["快递员", "分拣员", "网点负责人"]),
+    ("货车", ["货车司机"]),
+    ("网约车", ["网约车司机"]),
+    ("外卖", ["外卖配送员", "站点调度员"]),
+    ("马铃薯", ["种植技术员", "淀粉加工操作工", "仓储管理员"]),
+    ("社区", ["营业员", "网格员", "物业维修工"]),
+    ("采油", ["采油工", "井下作业工", "集输工", "技术员"]),
+    ("车辆段", ["车辆钳工", "检车员", "电工"]),
+    ("机务段", ["机车乘务员", "机车钳工"]),
+]
+
+
+def jobs_for(org: Organization) -> list[str]:
+    """Positions a member of ``org`` plausibly holds, from the union's name."""
+    for word, jobs in JOBS:
+        if word in org.name:
+            return jobs
+    return ["技术员", "营业员", "操作工"]
+
+
 def demo_is_seeded() -> bool:
     return Organization.objects.exists()
 
 
 @transaction.atomic
-def demo_seed(*, members: int = 3000) -> list[DemoLogin]:
-    """Seed the demo data into an empty database; returns the demo log-ins."""
+def demo_seed(*, members: int = 3000, entries: int | None = None) -> list[DemoLogin]:
+    """Seed the demo data into an empty database; returns the demo log-ins.
+
+    ``entries`` (at most ``members``) is the number of entries in the live campaign; by default
+    a tenth of the members, and at least half of them (up to 60) in a small demo.
+    """
     seeder = Seeder(members=members)
     named = seeder.tree()
     seeder.people(named)
     seeder.pending_application(named)
+    count = entries_count(members) if entries is None else min(entries, members)
+    seeder.campaigns(named, entries=count)
     return list(DEMO_LOGINS)

@@ -211,7 +211,9 @@ def entry_process(*, entry_id: int) -> None:
     raises, so the task is retried, and marks the entry failed meanwhile."""
     with transaction.atomic():
         entry = (
-            Entry.objects.select_for_update().select_related("campaign", "upload").get(pk=entry_id)
+            Entry.objects.select_for_update(of=("self",))
+            .select_related("campaign", "upload")
+            .get(pk=entry_id)
         )
         if entry.status not in (Entry.Status.RECEIVED, Entry.Status.FAILED):
             return  # processed already: a repeated task changes nothing

@@ -3,9 +3,10 @@ from __future__ import annotations
 import pytest
 
 from saidao.campaigns.errors import OutsideCampaignScope, PhaseClosed
+from saidao.campaigns.presets import sh
 from saidao.campaigns.selectors import campaign_require_member, campaign_switches, phase_require
 from saidao.campaigns.services import phase_override
-from saidao.campaigns.tests.factories import make_campaign, sh
+from saidao.campaigns.tests.factories import make_campaign
 from saidao.conftest import Tree
 from saidao.core.models import AuditEntry
 

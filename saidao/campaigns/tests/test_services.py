@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 
 from saidao.campaigns.models import Campaign
+from saidao.campaigns.presets import YUN_THEMES, sh
 from saidao.campaigns.services import PhaseSpec, campaign_create, phase_override
-from saidao.campaigns.tests.factories import YUN_THEMES, make_campaign, sh
+from saidao.campaigns.tests.factories import make_campaign
 from saidao.conftest import Tree
 from saidao.core.errors import InvalidInput, OutsideScope
 
