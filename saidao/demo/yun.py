@@ -116,18 +116,19 @@ class ClipSpec:
     seconds: float
     rotation: int = 0
     fps: int = 10
+    tint: tuple[int, int] = (128, 128)  # the (U, V) chroma: each clip its own colour
 
 
 # Landscape and portrait (rotation 90, as a phone held upright records), two sizes.
 CLIP_SPECS = (
-    ClipSpec(320, 240, 6.0),
-    ClipSpec(160, 120, 4.0, rotation=90),
-    ClipSpec(320, 240, 9.0, rotation=90, fps=12),
-    ClipSpec(160, 120, 5.0),
-    ClipSpec(320, 240, 4.0, fps=15),
-    ClipSpec(160, 120, 8.0, rotation=90, fps=8),
-    ClipSpec(320, 240, 12.0, rotation=90),
-    ClipSpec(160, 120, 7.0, fps=12),
+    ClipSpec(320, 240, 6.0, tint=(90, 200)),
+    ClipSpec(160, 120, 4.0, rotation=90, tint=(200, 90)),
+    ClipSpec(320, 240, 9.0, rotation=90, fps=12, tint=(160, 160)),
+    ClipSpec(160, 120, 5.0, tint=(80, 80)),
+    ClipSpec(320, 240, 4.0, fps=15, tint=(180, 110)),
+    ClipSpec(160, 120, 8.0, rotation=90, fps=8, tint=(110, 180)),
+    ClipSpec(320, 240, 12.0, rotation=90, tint=(140, 60)),
+    ClipSpec(160, 120, 7.0, fps=12, tint=(60, 140)),
 )
 
 
@@ -166,6 +167,7 @@ def _processed(spec: ClipSpec) -> _Processed:
             height=spec.height,
             fps=spec.fps,
             rotation=spec.rotation,
+            tint=spec.tint,
         )
         mp4, jpg = tmp / "video.mp4", tmp / "poster.jpg"
         sandbox.normalize(source, mp4)

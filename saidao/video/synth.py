@@ -43,7 +43,9 @@ ALLOWED_VIDEO: dict[str, set[str]] = {
 BACKGROUND, MARKER, MOVER = 40, 235, 150
 
 
-def _frames(width: int, height: int, count: int) -> list[VideoFrame]:
+def _frames(
+    width: int, height: int, count: int, tint: tuple[int, int] = (128, 128)
+) -> list[VideoFrame]:
     frames = []
     mark_w, mark_h = max(2, width // 4), max(2, height // 4)
     box_w, box_h = max(2, width // 8), max(2, height // 8)
@@ -59,8 +61,8 @@ def _frames(width: int, height: int, count: int) -> list[VideoFrame]:
         for row in range(y0, min(height, y0 + box_h)):
             y[row * stride + x0 : row * stride + x0 + box_w] = bytes([MOVER]) * box_w
         luma.update(bytes(y))
-        for plane in frame.planes[1:]:
-            plane.update(bytes([128]) * plane.buffer_size)
+        for plane, value in zip(frame.planes[1:], tint, strict=True):
+            plane.update(bytes([value]) * plane.buffer_size)
         frames.append(frame)
     return frames
 
@@ -95,6 +97,7 @@ def make_clip(
     bitrate: int = 200_000,
     gop_s: float = 1.0,
     threads: int = 1,
+    tint: tuple[int, int] = (128, 128),
 ) -> Path:
     """Write a clip of ``round(seconds * fps)`` frames and return its path.
 
@@ -144,7 +147,7 @@ def make_clip(
             astream.layout = "mono"
             astream.bit_rate = 32_000
         if vstream is not None:
-            frames = _frames(width, height, fps)
+            frames = _frames(width, height, fps, tint)
             time_base = Fraction(1, fps)
             for i in range(round(seconds * fps)):
                 frame = frames[i % fps]

@@ -120,3 +120,22 @@ def test_bench_clip_and_warm_timings(sandbox: VideoSandbox, tmp_path: Path) -> N
     assert report["probe_ms"] < 50
     assert report["poster_ms"] < 100
     assert report["poster_size"] == [720, 404]
+
+
+def test_tint_colours_the_clip(tmp_path: Path) -> None:
+    """A tinted clip decodes with the requested chroma; the default one stays grey."""
+
+    def mean_uv(path: Path) -> tuple[float, float]:
+        means = []
+        with av.open(str(path)) as c:
+            frame = next(c.decode(video=0))
+            for plane in frame.planes[1:3]:
+                data, stride = bytes(plane), plane.line_size
+                rows = [data[r * stride : r * stride + plane.width] for r in range(plane.height)]
+                means.append(sum(map(sum, rows)) / (plane.width * plane.height))
+        return means[0], means[1]
+
+    grey = mean_uv(synth.make_clip(tmp_path / "grey.mp4", seconds=1.0))
+    red = mean_uv(synth.make_clip(tmp_path / "red.mp4", seconds=1.0, tint=(90, 200)))
+    assert abs(grey[0] - 128) < 4 and abs(grey[1] - 128) < 4
+    assert abs(red[0] - 90) < 6 and abs(red[1] - 200) < 6
