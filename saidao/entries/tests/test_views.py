@@ -113,3 +113,10 @@ def test_review_page_approves_and_watch_page_plays_inline(
     )
     video = client.get(entry.video.url, HTTP_RANGE="bytes=0-99")
     assert video.status_code == 206
+
+
+def test_entry_form_has_one_upload_field(client: Client, live: Campaign, tree: Tree) -> None:
+    """The uploader's hidden input is the form's only upload_id, so a browser posts its value."""
+    client.force_login(tree.anding_member.user)
+    html = client.get(f"/entries/new/{live.slug}/").content.decode()
+    assert html.count('name="upload_id"') == 1

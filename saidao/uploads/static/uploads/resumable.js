@@ -493,15 +493,20 @@
           bar.value = 0;
         }
         if (cancel) cancel.hidden = false;
-        say(d.msgUploading || "");
+        // What the progress line says: "uploading", or once the server has part of the file
+        // from an earlier try, "resuming" (a progress event follows the resume at once, so a
+        // message of its own would never be painted).
+        let doing = d.msgUploading || "";
+        say(doing);
         up.addEventListener("progress", function (e) {
           const pct = e.detail.total ? Math.floor((100 * e.detail.loaded) / e.detail.total) : 100;
           if (bar) bar.value = pct;
-          say((d.msgUploading || "") + " " + pct + "%");
+          say(doing + " " + pct + "%");
           root.dispatchEvent(new CustomEvent("upload:progress", { detail: e.detail, bubbles: true }));
         });
         up.addEventListener("resume", function () {
-          say(d.msgResuming || "");
+          doing = d.msgResuming || doing;
+          say(doing);
         });
         up.addEventListener("retry", function () {
           say(d.msgRetrying || "");
