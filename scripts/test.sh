@@ -52,6 +52,19 @@ $BIN/saidao makemigrations --check --dry-run
 echo "== translations compile"
 (cd saidao && ../$BIN/saidao compilemessages -l en >/dev/null)
 git diff --quiet -- saidao/locale 2>/dev/null || { echo "compiled messages (.mo) are stale: run make messages"; exit 1; }
+echo "== every message has its English translation"
+I18N_DIR=$(mktemp -d /tmp/saidao-i18n.XXXXXX)
+cp -r saidao "$I18N_DIR/"
+ROOT=$PWD
+(cd "$I18N_DIR/saidao" && "$ROOT/$BIN/saidao" makemessages -l en --no-obsolete >/dev/null)
+PO="$I18N_DIR/saidao/locale/en/LC_MESSAGES/django.po"
+missing=$(msgattrib --untranslated --no-obsolete "$PO" | grep -c '^msgid ' || true)
+fuzzy=$(msgattrib --only-fuzzy --no-obsolete "$PO" | grep -c '^msgid ' || true)
+rm -rf "$I18N_DIR"
+# msgattrib repeats the header entry when it prints anything at all
+if ((missing > 1 || fuzzy > 1)); then
+  echo "messages without an English translation: run make messages and translate them"; exit 1
+fi
 
 run_pytest() {
   local rc=0
