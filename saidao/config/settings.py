@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "saidao.campaigns",
     "saidao.leaderboards",
     "saidao.entries",
+    "saidao.bench",
     "saidao.demo",
 ]
 
@@ -81,7 +82,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "saidao.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -55,3 +55,13 @@ def test_privacy_notice_shows_its_version(client: Client) -> None:
 
     resp = client.get("/privacy/")
     assert settings.SAIDAO_PRIVACY_NOTICE_VERSION in resp.content.decode()
+
+
+@pytest.mark.django_db
+def test_english_browser_still_gets_chinese_until_it_chooses(client: Client) -> None:
+    """An English Accept-Language does not switch the pages; the language switcher does."""
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="zh-hans">' in html
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert '<html lang="en">' in html
