@@ -143,6 +143,8 @@ AWS_STORAGE_BUCKET_NAME: str = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 AWS_S3_ENDPOINT_URL: str | None = env.str("AWS_S3_ENDPOINT_URL", default=None)
 AWS_ACCESS_KEY_ID: str | None = env.str("AWS_ACCESS_KEY_ID", default=None)
 AWS_SECRET_ACCESS_KEY: str | None = env.str("AWS_SECRET_ACCESS_KEY", default=None)
+# A whole 5 MB upload piece stays in memory instead of being spooled to a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
 STORAGES = {
     "default": {
         "BACKEND": "storages.backends.s3.S3Storage"

@@ -271,8 +271,11 @@ def upload_append(*, upload: Upload, offset: int, stream: Readable, length: int 
     Appends to one upload are serialized by an exclusive lock on its part file, held from the
     offset check to the offset update, each done under the row lock (``select_for_update``).
     The database is not held while bytes arrive from a slow phone: under SQLite that would
-    block every other writer. A body cut short by a dropped connection keeps what arrived.
-    When the last byte lands the upload is hashed and completed.
+    block every other writer. A body cut short by a dropped connection keeps what arrived when
+    the server streams bodies (WSGI); the ASGI server reads a body whole before the view runs,
+    so there a dropped piece is sent again whole. Bytes are synced to disk once, when the last
+    one lands (then the upload is hashed and completed): after a crash, an offset ahead of the
+    file is pulled back to the file's length, and the client resends from there.
     """
     _check_patch(upload, offset=offset, length=length)  # fail fast, before the file lock
     if upload.status == Upload.Status.COMPLETE:
@@ -307,9 +310,9 @@ def upload_append(*, upload: Upload, offset: int, stream: Readable, length: int 
             fh.truncate(offset)
             raise UploadBeyondLength(detail={"offset": offset, "declared_size": row.declared_size})
         fh.flush()
-        os.fsync(fh.fileno())
         digest = None
         if offset + written == row.declared_size:
+            os.fsync(fh.fileno())
             fh.seek(0)
             h = hashlib.sha256()
             while piece := fh.read(HASH_PIECE):
