@@ -18,6 +18,7 @@ from saidao.campaigns.errors import CampaignNotPublished
 from saidao.campaigns.models import Campaign, Theme
 from saidao.core.errors import InvalidInput, SaidaoError
 from saidao.core.forms import form_add_error
+from saidao.core.links import absolute_url
 from saidao.regions.models import Region
 from saidao.uploads.models import Upload
 
@@ -170,7 +171,7 @@ def watch(request: HttpRequest, pk: int) -> HttpResponse:
             "switches": switches,
             "liked": liked,
             "report_form": ReportForm(),
-            "share_url": request.build_absolute_uri(reverse("entries:watch", args=[entry.pk])),
+            "share_url": absolute_url(request, reverse("entries:watch", args=[entry.pk])),
         },
     )
 

@@ -10,6 +10,7 @@ from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from saidao.core.errors import NotFound
+from saidao.core.links import absolute_url
 from saidao.regions.selectors import region_get
 
 from . import selectors, services
@@ -93,7 +94,7 @@ class InviteCodeOut(Schema):
     @staticmethod
     def resolve_join_url(obj: InviteCode, context: dict[str, Any]) -> str:
         request: HttpRequest = context["request"]
-        return request.build_absolute_uri(reverse("accounts:join") + f"?code={obj.code}")
+        return absolute_url(request, reverse("accounts:join") + f"?code={obj.code}")
 
 
 class RoleIn(Schema):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from saidao.core.errors import InvalidInput, NotFound, SaidaoError
 from saidao.core.forms import form_add_error
+from saidao.core.links import absolute_url
 
 from . import selectors, services
 from .forms import InviteForm, RegisterForm, RejectForm, region_or_none
@@ -151,6 +152,6 @@ def invite_qr(request: HttpRequest, code: str) -> HttpResponse:
         return HttpResponse(status=404)
     if not selectors.organization_in_scope(user=request.user, organization=invite.organization):
         return HttpResponse(status=404)
-    url = request.build_absolute_uri(reverse("accounts:join") + f"?code={invite.code}")
+    url = absolute_url(request, reverse("accounts:join") + f"?code={invite.code}")
     svg = segno.make(url, error="m").svg_inline(scale=4, title=invite.code)
     return HttpResponse(svg, content_type="image/svg+xml")

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import reverse
@@ -24,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from saidao.accounts.services import api_token_user
 from saidao.core.errors import InvalidInput, NotAuthenticated, SaidaoError
+from saidao.core.links import absolute_url
 
 from . import services
 from .errors import UploadOffsetMismatch
@@ -96,9 +96,7 @@ def _first(metadata: dict[str, str | None], keys: tuple[str, ...]) -> str:
 
 
 def _location(request: HttpRequest, upload: Upload) -> str:
-    path = reverse("uploads:tus-upload", kwargs={"upload_id": upload.pk})
-    public: str = settings.SAIDAO_PUBLIC_URL
-    return public.rstrip("/") + path if public else request.build_absolute_uri(path)
+    return absolute_url(request, reverse("uploads:tus-upload", kwargs={"upload_id": upload.pk}))
 
 
 def _tus_headers(response: HttpResponse, upload: Upload | None = None) -> HttpResponse:
