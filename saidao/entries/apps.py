@@ -11,9 +11,12 @@ class EntriesConfig(AppConfig):
         from saidao.uploads.purposes import UPLOAD_DEFAULT_MAX_SIZE, upload_purpose_register
 
         from . import tasks  # noqa: F401  (registers the processing task)
-        from .services import entry_upload_completed
+        from .services import entry_upload_authorize, entry_upload_completed
 
         # Any declared type: a renamed text file is caught by validation with a clear message.
         upload_purpose_register(
-            "entry", max_size=UPLOAD_DEFAULT_MAX_SIZE, on_complete=entry_upload_completed
+            "entry",
+            max_size=UPLOAD_DEFAULT_MAX_SIZE,
+            on_complete=entry_upload_completed,
+            authorize=entry_upload_authorize,
         )

@@ -16,7 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from saidao.accounts.models import Membership
 from saidao.accounts.phones import is_mobile, normalize_phone
 from saidao.campaigns.models import ASKED_REQUIRED, ENTRY_FORM_FIELDS, NOT_ASKED, Campaign, Theme
-from saidao.campaigns.selectors import campaign_require_member, phase_require
+from saidao.campaigns.selectors import (
+    campaign_get_published,
+    campaign_require_member,
+    phase_require,
+)
 from saidao.core import clock, tasks
 from saidao.core.errors import InvalidInput, OutsideScope
 from saidao.core.services import audit_record
@@ -176,6 +180,20 @@ def _limit(campaign: Campaign) -> EntryLimitReached:
         _("每人最多提交 %(n)d 件作品，您已提交满了。") % {"n": campaign.entries_per_worker},
         detail={"entries_per_worker": campaign.entries_per_worker},
     )
+
+
+def entry_upload_authorize(
+    *, owner: Any, metadata: dict[str, Any], declared_size: int
+) -> int | None:
+    """Refuse an entry's video before any byte is stored, when the upload names its campaign:
+    collection must be open and the file within the campaign's size limit (returned as the cap).
+    """
+    slug = metadata.get("campaign")
+    if not slug:
+        return None  # checked again when the entry is submitted
+    campaign = campaign_get_published(slug=str(slug))
+    phase_require(campaign=campaign, switch="entries_open")
+    return campaign.max_file_bytes
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -96,6 +97,7 @@ def new(request: HttpRequest, slug: str) -> HttpResponse:
             "switches": switches,
             "membership": membership,
             "upload_value": form.data.get("upload_id", "") if form.is_bound else "",
+            "upload_metadata": json.dumps({"campaign": campaign.slug}),
         },
     )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -26,6 +26,9 @@ MB = 1024 * 1024
 UPLOAD_DEFAULT_MAX_SIZE = 500 * MB
 
 CompletionHandler = Callable[["Upload"], None]
+# authorize(owner=, metadata=, declared_size=) raises to refuse an upload before any byte is
+# stored, or returns a cap lower than the purpose's (e.g. the campaign's file size limit).
+Authorizer = Callable[..., int | None]
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class UploadPurpose:
     max_size: int
     on_complete: CompletionHandler
     content_types: tuple[str, ...] = ()
+    authorize: Authorizer | None = None
 
     def allows_type(self, content_type: str) -> bool:
         """Whether a declared MIME type fits: an entry ending in "/" matches the whole family."""
@@ -53,6 +57,7 @@ def upload_purpose_register(
     on_complete: CompletionHandler,
     max_size: int = UPLOAD_DEFAULT_MAX_SIZE,
     content_types: tuple[str, ...] = (),
+    authorize: Authorizer | None = None,
 ) -> UploadPurpose:
     """Declare a purpose: its size cap, the MIME types it takes (empty: any; "video/" a
     family) and the handler called once per completed upload.
@@ -69,6 +74,7 @@ def upload_purpose_register(
         max_size=max_size,
         on_complete=on_complete,
         content_types=tuple(t.lower() for t in content_types),
+        authorize=authorize,
     )
     with _lock:
         existing = _purposes.get(purpose)
@@ -93,16 +99,31 @@ def upload_purpose_get(purpose: str) -> UploadPurpose:
         raise UploadPurposeUnknown(detail={"purpose": purpose}) from None
 
 
-def upload_purpose_check(*, purpose: str, declared_size: int, content_type: str) -> UploadPurpose:
-    """Refuse an upload before any byte is stored: unknown purpose, wrong type, or too large."""
+def upload_purpose_check(
+    *,
+    purpose: str,
+    declared_size: int,
+    content_type: str,
+    owner: Any = None,
+    metadata: dict[str, Any] | None = None,
+) -> int:
+    """Refuse an upload before any byte is stored: unknown purpose, wrong type, refused by the
+    purpose's ``authorize``, or too large. Returns the cap that applies."""
     entry = upload_purpose_get(purpose)
-    if declared_size > entry.max_size:
-        raise UploadTooLarge(detail={"max_size": entry.max_size, "declared_size": declared_size})
+    cap = entry.max_size
+    if entry.authorize is not None:
+        narrower = entry.authorize(
+            owner=owner, metadata=metadata or {}, declared_size=declared_size
+        )
+        if narrower is not None:
+            cap = min(cap, narrower)
+    if declared_size > cap:
+        raise UploadTooLarge(detail={"max_size": cap, "declared_size": declared_size})
     if not entry.allows_type(content_type):
         raise UploadTypeNotAllowed(
             detail={"content_type": content_type, "allowed": list(entry.content_types)}
         )
-    return entry
+    return cap
 
 
 def upload_max_size() -> int:

@@ -84,13 +84,24 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _check_new(*, purpose: str, declared_size: int, content_type: str) -> int:
-    """Refuse before anything is stored; returns the purpose's cap."""
+def _check_new(
+    *,
+    owner: Any,
+    purpose: str,
+    declared_size: int,
+    content_type: str,
+    metadata: dict[str, Any] | None,
+) -> int:
+    """Refuse before anything is stored; returns the cap that applies."""
     if declared_size < 0:
         raise InvalidInput.for_field("declared_size", _("文件大小不能为负数。"))
     return upload_purpose_check(
-        purpose=purpose, declared_size=declared_size, content_type=content_type
-    ).max_size
+        purpose=purpose,
+        declared_size=declared_size,
+        content_type=content_type,
+        owner=owner,
+        metadata=metadata,
+    )
 
 
 def _run_on_complete(pk: uuid.UUID) -> None:
@@ -211,7 +222,13 @@ def upload_create(
 ) -> Upload:
     """Start a tus upload on local disk; the declared size is checked against the purpose's
     cap before anything is stored. A zero-byte upload completes at once."""
-    max_size = _check_new(purpose=purpose, declared_size=declared_size, content_type=content_type)
+    max_size = _check_new(
+        owner=owner,
+        purpose=purpose,
+        declared_size=declared_size,
+        content_type=content_type,
+        metadata=metadata,
+    )
     if s3_enabled():
         raise UploadWrongBackend(_("本站使用对象存储，请使用分片上传接口。"))
     upload = _new(
@@ -383,7 +400,13 @@ def upload_s3_start(
 ) -> Upload:
     """Start an S3 multipart upload straight to the bucket, after checking the declared size
     against the purpose's cap (413). A zero-byte file is stored and completed at once."""
-    max_size = _check_new(purpose=purpose, declared_size=declared_size, content_type=content_type)
+    max_size = _check_new(
+        owner=owner,
+        purpose=purpose,
+        declared_size=declared_size,
+        content_type=content_type,
+        metadata=metadata,
+    )
     bucket = s3_bucket()
     upload = _new(
         owner=owner,

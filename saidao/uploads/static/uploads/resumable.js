@@ -485,6 +485,7 @@
           apiUrl: d.apiUrl,
           purpose: d.purpose,
           csrfToken: d.csrf,
+          metadata: d.metadata ? JSON.parse(d.metadata) : {},
         });
         current = up;
         root.dataset.state = "uploading";
