@@ -46,6 +46,7 @@ def _manual_tasks(settings: Any) -> Any:
     from saidao.core import tasks
 
     settings.SAIDAO_TASK_RUNNER = "manual"
+    settings.SAIDAO_AGGREGATOR = "manual"
     tasks.clear_pending()
     yield
     tasks.clear_pending()

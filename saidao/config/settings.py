@@ -168,6 +168,10 @@ CACHES = {
 
 # Background tasks: Celery on Redis when scaled, an in-process worker thread when embedded.
 SAIDAO_TASK_RUNNER: str = env.str("SAIDAO_TASK_RUNNER", default="celery" if REDIS_URL else "thread")
+# The leaderboard aggregator: a thread of the web process when embedded; `saidao aggregator`
+# (a process of its own) when scaled; "manual" in tests.
+SAIDAO_AGGREGATOR: str = env.str("SAIDAO_AGGREGATOR", default="process" if REDIS_URL else "thread")
+SAIDAO_RATE_MIN_MEMBERS: int = env.int("SAIDAO_RATE_MIN_MEMBERS", default=10)
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

@@ -33,6 +33,14 @@ class ParticipationEvent(models.Model):
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
     value = models.IntegerField(_("数值"), default=1)
     key = models.CharField(_("幂等键"), max_length=128, unique=True)
+    voids = models.ForeignKey(
+        "self",
+        verbose_name=_("作废的参与"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="voided_by",
+    )
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
@@ -46,3 +54,130 @@ class ParticipationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.worker_id} @ {self.campaign_id}"
+
+
+ALL = "all"  # the tally kind that counts a worker once whatever they did
+TALLY_KINDS = (ParticipationEvent.Kind.ENTRY.value, ParticipationEvent.Kind.QUIZ.value, ALL)
+
+
+class Participant(models.Model):
+    """A worker counted once in a campaign for a kind (entry, quiz, or all), at the organization
+    and zone of their first participation, wherever they move later."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    zone_province = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    zone_city = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    first_event = models.ForeignKey(ParticipationEvent, on_delete=models.PROTECT, related_name="+")
+    voided = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "worker", "kind"], name="participant_once_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} {self.kind} @ {self.campaign_id}"
+
+
+class OrgTally(models.Model):
+    """Distinct participants of one organization: in its own membership and in its subtree.
+
+    Written only by the aggregator, with ``n = n + excluded.n`` upserts. ``reached_at`` is when
+    the count last changed: of two organizations with the same count, the earlier ranks first.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16)
+    own = models.IntegerField(default=0)
+    subtree = models.IntegerField(default=0)
+    reached_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-subtree", "reached_at", "organization_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "organization", "kind"], name="org_tally_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "kind", "subtree"], name="org_tally_rank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.kind}: {self.subtree}"
+
+
+class ZoneTally(models.Model):
+    """Distinct participants counted in a zone: a province, or a prefecture-level city."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16)
+    n = models.IntegerField(default=0)
+    reached_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-n", "reached_at", "region_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "region", "kind"], name="zone_tally_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.kind}: {self.n}"
+
+
+class Watermark(models.Model):
+    """How far the aggregator has read the event log, moved in the same transaction as the
+    counts. ``gaps`` are ids below ``last_id`` not yet seen (a writer that had not committed),
+    with the time each was first missed."""
+
+    name = models.CharField(max_length=32, unique=True)
+    last_id = models.BigIntegerField(default=0)
+    gaps = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.last_id}"
+
+
+class MemberSnapshot(models.Model):
+    """An organization's member count frozen for a campaign, the denominator of its rate."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    own = models.IntegerField(default=0)
+    subtree = models.IntegerField(default=0)
+    taken_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["campaign", "organization"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "organization"], name="member_snapshot_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(subtree__gte=models.F("own")), name="snapshot_subtree_ge_own"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}: {self.subtree}"

@@ -3,12 +3,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from saidao.campaigns.models import Campaign
+from saidao.core.errors import InvalidInput, OutsideScope
+from saidao.core.services import audit_record
 from saidao.orgs.models import Organization
+from saidao.orgs.selectors import organization_in_scope
 from saidao.regions.models import Region
 
 from .models import ParticipationEvent
+from .runner import ensure_embedded_aggregator
 
 
 def participation_record(
@@ -42,3 +47,37 @@ def participation_record(
             )
     except IntegrityError:  # the same key recorded concurrently
         return ParticipationEvent.objects.get(key=key)
+    finally:
+        transaction.on_commit(ensure_embedded_aggregator)
+
+
+@transaction.atomic
+def participation_void(*, actor: Any, event: ParticipationEvent, reason: str) -> ParticipationEvent:
+    """Void a participation for abuse: append a compensating event; nothing is deleted.
+
+    The officer must administer the organization the participation counted for.
+    """
+    if event.voids_id is not None:
+        raise InvalidInput(_("作废记录本身不能再作废。"))
+    if not reason.strip():
+        raise InvalidInput.for_field("reason", _("请填写作废理由，它会记入审计日志。"))
+    if event.organization is None or not organization_in_scope(
+        user=actor, organization=event.organization
+    ):
+        raise OutsideScope(detail={"event": event.pk})
+    void, _created = ParticipationEvent.objects.get_or_create(
+        key=f"void:{event.pk}",
+        defaults={
+            "campaign_id": event.campaign_id,
+            "worker_id": event.worker_id,
+            "organization_id": event.organization_id,
+            "zone_province_id": event.zone_province_id,
+            "zone_city_id": event.zone_city_id,
+            "kind": event.kind,
+            "value": -event.value,
+            "voids": event,
+        },
+    )
+    audit_record(actor=actor, action="participation.void", target=event, data={"reason": reason})
+    transaction.on_commit(ensure_embedded_aggregator)
+    return void

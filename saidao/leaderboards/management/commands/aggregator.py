@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import signal
+import threading
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from saidao.leaderboards.aggregator import BATCH
+from saidao.leaderboards.runner import run_forever
+
+
+class Command(BaseCommand):
+    help = "Run the leaderboard aggregator (scaled mode's own process) until SIGTERM or SIGINT."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--batch", type=int, default=BATCH)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_a: stop.set())
+        self.stdout.write(f"aggregator: running, batches of {options['batch']}")
+        self.stdout.flush()
+        run_forever(batch=options["batch"], stop=stop)
+        self.stdout.write("aggregator: stopped")
