@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from saidao.campaigns.tests.factories import make_campaign
 from saidao.conftest import Tree
+from saidao.leaderboards.aggregator import aggregate_all
 from saidao.leaderboards.models import ParticipationEvent
 from saidao.leaderboards.selectors import participants_by_city, participants_count
 from saidao.leaderboards.services import participation_record
@@ -40,13 +41,19 @@ def test_participants_are_distinct_workers(tree: Tree) -> None:
     dingxi = Region.objects.get(code="621100")
     dongying = Region.objects.get(code="370500")
     a, b = tree.anding_member.user, tree.dongying_member.user
-    for key, worker, city in [("e1", a, dingxi), ("e2", a, dingxi), ("e3", b, dongying)]:
+    rows = [
+        ("e1", a, tree.courier, dingxi),
+        ("e2", a, tree.courier, dingxi),
+        ("e3", b, tree.dongying, dongying),
+    ]
+    for key, worker, org, city in rows:
         participation_record(
-            campaign=c, worker=worker, kind="entry", key=key, organization=None, zone_city=city
+            campaign=c, worker=worker, kind="entry", key=key, organization=org, zone_city=city
         )
+    aggregate_all()
     assert participants_count(campaign=c) == 2
     assert participants_count(campaign=c, kind="quiz") == 0
-    assert {r["zone_city__name"]: r["n"] for r in participants_by_city(campaign=c)} == {
+    assert {r["region__name"]: r["n"] for r in participants_by_city(campaign=c)} == {
         "定西市": 1,
         "东营市": 1,
     }
