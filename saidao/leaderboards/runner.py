@@ -45,6 +45,9 @@ def notify(flush: Flush) -> None:
 def run_once(*, batch: int = BATCH) -> Flush:
     flush = aggregate_once(batch=batch)
     if flush.events:
+        from .services import member_snapshots_ensure  # services imports this module
+
+        member_snapshots_ensure(campaign_ids=flush.campaigns)
         notify(flush)
     return flush
 

@@ -1,18 +1,22 @@
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from saidao.accounts.models import Membership
 from saidao.campaigns.models import Campaign
+from saidao.core import clock
 from saidao.core.errors import InvalidInput, OutsideScope
 from saidao.core.services import audit_record
-from saidao.orgs.models import Organization
+from saidao.orgs.models import PATH_STEP, Organization
 from saidao.orgs.selectors import organization_in_scope
 from saidao.regions.models import Region
 
-from .models import ParticipationEvent
+from .models import MemberSnapshot, ParticipationEvent
 from .runner import ensure_embedded_aggregator
 
 
@@ -81,3 +85,63 @@ def participation_void(*, actor: Any, event: ParticipationEvent, reason: str) ->
     audit_record(actor=actor, action="participation.void", target=event, data={"reason": reason})
     transaction.on_commit(ensure_embedded_aggregator)
     return void
+
+
+@transaction.atomic
+def member_snapshot_take(*, campaign: Campaign, actor: Any = None) -> int:
+    """Freeze every organization's member count (own and subtree) for this campaign's rates.
+
+    Taken once when collection opens (by the aggregator) and refreshed by an officer of the
+    organizer, which the audit log keeps. Returns how many organizations have members.
+    """
+    if actor is not None and not organization_in_scope(user=actor, organization=campaign.organizer):
+        raise OutsideScope(detail={"campaign": campaign.pk})
+    own = dict(
+        Membership.objects.filter(left_at__isnull=True)
+        .values("organization_id")
+        .annotate(n=Count("id"))
+        .values_list("organization_id", "n")
+    )
+    paths = dict(Organization.objects.values_list("pk", "path"))
+    by_path = {p: pk for pk, p in paths.items()}
+    subtree: dict[int, int] = defaultdict(int)
+    for org, n in own.items():
+        path = paths.get(org, "")
+        for i in range(PATH_STEP, len(path) + 1, PATH_STEP):
+            ancestor = by_path.get(path[:i])
+            if ancestor is not None:
+                subtree[ancestor] += n
+    now = clock.now()
+    MemberSnapshot.objects.filter(campaign=campaign).delete()
+    MemberSnapshot.objects.bulk_create(
+        [
+            MemberSnapshot(
+                campaign=campaign,
+                organization_id=org,
+                own=own.get(org, 0),
+                subtree=n,
+                taken_at=now,
+            )
+            for org, n in subtree.items()
+        ],
+        batch_size=1000,
+    )
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action="member_snapshot.refresh",
+            target=campaign,
+            data={"orgs": len(subtree)},
+        )
+    return len(subtree)
+
+
+def member_snapshots_ensure(*, campaign_ids: set[int]) -> None:
+    """Take the snapshot of campaigns that have none yet (their first participation)."""
+    have = set(
+        MemberSnapshot.objects.filter(campaign_id__in=campaign_ids)
+        .values_list("campaign_id", flat=True)
+        .distinct()
+    )
+    for campaign in Campaign.objects.filter(pk__in=campaign_ids - have):
+        member_snapshot_take(campaign=campaign)
