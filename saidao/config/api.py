@@ -14,6 +14,7 @@ from saidao.accounts.api import router as accounts_router
 from saidao.campaigns.api import router as campaigns_router
 from saidao.core.errors import SaidaoError
 from saidao.entries.api import router as entries_router
+from saidao.leaderboards.api import router as leaderboards_router
 from saidao.orgs.api import router as orgs_router
 from saidao.regions.api import router as regions_router
 from saidao.uploads.api import router as uploads_router
@@ -33,6 +34,7 @@ api.add_router("", accounts_router)
 api.add_router("", uploads_router)
 api.add_router("", campaigns_router)
 api.add_router("", entries_router)
+api.add_router("", leaderboards_router)
 
 
 @api.exception_handler(SaidaoError)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("uploads/", include("saidao.uploads.urls")),
     path("campaigns/", include("saidao.campaigns.urls")),
     path("entries/", include("saidao.entries.urls")),
+    path("leaderboards/", include("saidao.leaderboards.urls")),
     path("", include("saidao.core.urls")),
 ]
 if settings.SAIDAO_BENCH:

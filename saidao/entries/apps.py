@@ -8,9 +8,11 @@ class EntriesConfig(AppConfig):
     verbose_name = _("作品")
 
     def ready(self) -> None:
+        from saidao.leaderboards.live import latest_provider
         from saidao.uploads.purposes import UPLOAD_DEFAULT_MAX_SIZE, upload_purpose_register
 
         from . import tasks  # noqa: F401  (registers the processing task)
+        from .selectors import latest_for_screen
         from .services import entry_upload_authorize, entry_upload_completed
 
         # Any declared type: a renamed text file is caught by validation with a clear message.
@@ -20,3 +22,4 @@ class EntriesConfig(AppConfig):
             on_complete=entry_upload_completed,
             authorize=entry_upload_authorize,
         )
+        latest_provider(latest_for_screen)

@@ -9,8 +9,8 @@ from django.db.models import Count, Q, QuerySet
 
 from saidao.campaigns.models import Campaign
 from saidao.core.errors import NotFound
-from saidao.orgs.models import Role
-from saidao.orgs.selectors import role_paths, scope_q
+from saidao.orgs.models import Organization, Role
+from saidao.orgs.selectors import role_paths, scope_q, subtree_q
 
 from .errors import EntryNotPublic
 from .models import Entry
@@ -127,3 +127,20 @@ def entry_counts_by_organization(*, user: Any, campaign: Campaign) -> list[dict[
         .order_by("-total", "organization_id")
     )
     return [dict(r) for r in rows]
+
+
+def latest_for_screen(campaign: Campaign, root: Organization, limit: int) -> list[dict[str, Any]]:
+    """The latest approved entries under ``root`` for the big screen."""
+    qs = gallery(campaign=campaign)
+    if root.pk != campaign.organizer_id:
+        qs = qs.filter(subtree_q(root.path, field="organization__path"))
+    return [
+        {
+            "id": e.pk,
+            "title": e.title,
+            "city": e.zone_city.name,
+            "org": e.organization.name,
+            "poster": e.poster.url if e.poster else "",
+        }
+        for e in qs[:limit]
+    ]

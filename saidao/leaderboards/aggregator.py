@@ -30,6 +30,8 @@ from .models import ALL, OrgTally, Participant, ParticipationEvent, Watermark, Z
 WATERMARK = "participation"
 BATCH = 1000
 GAP_TIMEOUT_S = 60.0
+MAX_GAPS = 10_000
+FRESH_LOOKBACK = 100
 
 
 @dataclass
@@ -100,9 +102,14 @@ def _move_watermark(wm: Watermark, events: list[ParticipationEvent], now: dt.dat
     gaps = {int(k): v for k, v in wm.gaps.items() if int(k) not in seen}
     new_ids = sorted(i for i in seen if i > wm.last_id)
     if new_ids:
-        for missing in range(wm.last_id + 1, new_ids[-1]):
-            if missing not in seen:
-                gaps.setdefault(missing, now.timestamp())
+        # A fresh watermark looks a little below the first event it sees (a writer may still
+        # commit a lower id), not back to 1; and a hole wider than MAX_GAPS is not writers
+        # committing out of order but a restored or reset log.
+        low = max(1, new_ids[0] - FRESH_LOOKBACK) if wm.last_id == 0 else wm.last_id + 1
+        if new_ids[-1] - low <= MAX_GAPS:
+            for missing in range(low, new_ids[-1]):
+                if missing not in seen:
+                    gaps.setdefault(missing, now.timestamp())
         wm.last_id = new_ids[-1]
     cutoff = now.timestamp() - GAP_TIMEOUT_S
     wm.gaps = {str(k): v for k, v in gaps.items() if v >= cutoff}

@@ -181,3 +181,27 @@ class MemberSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id}: {self.subtree}"
+
+
+class ScreenLink(models.Model):
+    """A signed, revocable, read-only link to a campaign's big screen for one organization's
+    subtree, for wall screens that cannot log in. Only the token's SHA-256 is stored; the token
+    itself is shown once, in the link."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    label = models.CharField(_("用途说明"), max_length=60, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("大屏只读链接")
+        verbose_name_plural = _("大屏只读链接")
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} @ {self.campaign_id}"

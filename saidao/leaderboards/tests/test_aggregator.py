@@ -169,3 +169,13 @@ def test_reconcile_reports_and_repairs_a_broken_counter(campaign: Campaign, tree
     call_command("leaderboard", "reconcile", "--repair", stdout=StringIO())
     assert reconcile().ok
     assert _subtree(campaign, tree.dingxi.pk) == 1
+
+
+def test_a_fresh_watermark_does_not_chase_old_ids(campaign: Campaign, tree: Tree) -> None:
+    """When the log's ids start high (a restored database), a new watermark does not keep
+    thousands of ids below them as gaps; it looks back only a little."""
+    event = _record(campaign, tree.anding_member, "e1")
+    ParticipationEvent.objects.filter(pk=event.pk).update(id=event.pk + 50_000)
+    aggregate_all()
+    assert len(Watermark.objects.get().gaps) <= 100
+    assert _subtree(campaign, tree.national.pk) == 1
