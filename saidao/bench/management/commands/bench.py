@@ -13,6 +13,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from saidao.bench.leaderboard import LeaderboardBenchOptions, run_leaderboard_bench, run_phase
+from saidao.bench.leaderboard import format_table as leaderboard_table
 from saidao.bench.site import BenchError
 from saidao.bench.upload import (
     TARGET_POSTER_MS_MAX,
@@ -24,6 +26,7 @@ from saidao.bench.upload import (
 )
 
 DEFAULTS = UploadBenchOptions()
+LB_DEFAULTS = LeaderboardBenchOptions()
 
 
 def _positive_float(raw: str) -> float:
@@ -75,7 +78,32 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("benchmark", choices=["upload"])
+        parser.add_argument("benchmark", choices=["upload", "leaderboard"])
+        parser.add_argument(
+            "--orgs",
+            type=_positive_int,
+            default=LB_DEFAULTS.orgs,
+            help="leaderboard: organizations in the synthetic tree (default %(default)d)",
+        )
+        parser.add_argument(
+            "--events",
+            type=_positive_int,
+            default=LB_DEFAULTS.events,
+            help="leaderboard: events folded by the aggregator (default %(default)d)",
+        )
+        parser.add_argument(
+            "--naive-seconds",
+            type=_positive_float,
+            default=LB_DEFAULTS.naive_seconds,
+            help="leaderboard: how long the naive path runs (default %(default)g)",
+        )
+        parser.add_argument(
+            "--reads",
+            type=_positive_int,
+            default=LB_DEFAULTS.reads,
+            help="leaderboard: top-50, rank and around reads timed (default %(default)d)",
+        )
+        parser.add_argument("--phase", action="store_true", help=argparse.SUPPRESS)
         parser.add_argument(
             "--size-mb",
             type=_positive_float,
@@ -118,6 +146,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["benchmark"] == "leaderboard":
+            self._leaderboard(options)
+            return
         bench_options = UploadBenchOptions(
             size_mb=options["size_mb"],
             chunk_mb=options["chunk_mb"],
@@ -140,3 +171,28 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(report, ensure_ascii=False))
         else:
             self.stdout.write(format_table(report))
+
+    def _leaderboard(self, options: dict[str, Any]) -> None:
+        lb = LeaderboardBenchOptions(
+            orgs=options["orgs"],
+            events=options["events"],
+            naive_seconds=options["naive_seconds"],
+            reads=options["reads"],
+            max_seconds=options["max_seconds"]
+            if options["max_seconds"] != DEFAULTS.max_seconds
+            else LB_DEFAULTS.max_seconds,
+        )
+
+        def log(message: str) -> None:
+            self.stderr.write(f"bench: {message}", style_func=lambda text: text)
+            self.stderr.flush()
+
+        try:
+            with _terminate_as_exit():
+                report = run_phase(lb, log) if options["phase"] else run_leaderboard_bench(lb, log)
+        except BenchError as exc:
+            raise CommandError(str(exc)) from exc
+        if options["json"] or options["phase"]:
+            self.stdout.write(json.dumps(report, ensure_ascii=False))
+        else:
+            self.stdout.write(leaderboard_table(report))
