@@ -18,6 +18,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -43,6 +44,51 @@ class Flush:
     org_deltas: dict[tuple[int, int, str], int] = field(default_factory=dict)
     zone_deltas: dict[tuple[int, str, str], int] = field(default_factory=dict)
     last_id: int = 0
+    at: dt.datetime | None = None  # the time written as the tallies' reached_at
+
+
+class Event(NamedTuple):
+    """An event as the aggregator reads it: plain values, not a model instance (speed)."""
+
+    id: int
+    campaign_id: int
+    worker_id: int
+    organization_id: int | None
+    zone_province_id: str | None
+    zone_city_id: str | None
+    kind: str
+    voids_id: int | None
+    voids_kind: str | None
+
+
+EVENT_FIELDS = (
+    "pk",
+    "campaign_id",
+    "worker_id",
+    "organization_id",
+    "zone_province_id",
+    "zone_city_id",
+    "kind",
+    "voids_id",
+    "voids__kind",
+)
+
+
+@dataclass
+class Counted:
+    """A participant: counted once per (campaign, worker, kind) where they first took part."""
+
+    campaign_id: int
+    worker_id: int
+    kind: str
+    organization_id: int | None
+    zone_province_id: str | None
+    zone_city_id: str | None
+    first_event_id: int
+    voided: bool = False
+
+
+Key = tuple[int, int, str]
 
 
 def _ancestors(org_ids: Iterable[int]) -> dict[int, list[int]]:
@@ -74,7 +120,6 @@ def _upsert_orgs(rows: dict[tuple[int, int, str], tuple[int, int]], at: dt.datet
 
 def _upsert_zones(rows: dict[tuple[int, str, str], int], at: dt.datetime) -> None:
     table = ZoneTally._meta.db_table
-    # The table name is ours and every value a parameter (S608 is ignored for this file).
     sql = (
         f"INSERT INTO {table} (campaign_id, region_id, kind, n, reached_at) "
         "VALUES (%s, %s, %s, %s, %s) "
@@ -87,18 +132,57 @@ def _upsert_zones(rows: dict[tuple[int, str, str], int], at: dt.datetime) -> Non
             cursor.executemany(sql, params)
 
 
-def _fetch(wm: Watermark, batch: int) -> list[ParticipationEvent]:
+def _insert_participants(new: list[Counted], at: dt.datetime) -> None:
+    table = Participant._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (campaign_id, worker_id, kind, organization_id, zone_province_id, "
+        "zone_city_id, first_event_id, voided, created_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    )
+    params = [
+        (
+            p.campaign_id,
+            p.worker_id,
+            p.kind,
+            p.organization_id,
+            p.zone_province_id,
+            p.zone_city_id,
+            p.first_event_id,
+            p.voided,
+            at,
+        )
+        for p in new
+    ]
+    if params:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+
+
+def _mark_voided(voided: list[Counted]) -> None:
+    table = Participant._meta.db_table
+    sql = f"UPDATE {table} SET voided = %s WHERE campaign_id = %s AND worker_id = %s AND kind = %s"
+    params = [(True, p.campaign_id, p.worker_id, p.kind) for p in voided]
+    if params:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+
+
+def read_events(query: Q, *, limit: int | None = None) -> list[Event]:
+    qs = ParticipationEvent.objects.filter(query).order_by("pk").values_list(*EVENT_FIELDS)
+    rows = qs[:limit] if limit is not None else qs
+    return [Event(*row) for row in rows]
+
+
+def _fetch(wm: Watermark, batch: int) -> list[Event]:
     gap_ids = [int(i) for i in wm.gaps]
     query = Q(pk__gt=wm.last_id)
     if gap_ids:
         query |= Q(pk__in=gap_ids)
-    return list(
-        ParticipationEvent.objects.filter(query).select_related("voids").order_by("pk")[:batch]
-    )
+    return read_events(query, limit=batch)
 
 
-def _move_watermark(wm: Watermark, events: list[ParticipationEvent], now: dt.datetime) -> None:
-    seen = {e.pk for e in events}
+def _move_watermark(wm: Watermark, events: list[Event], now: dt.datetime) -> None:
+    seen = {e.id for e in events}
     gaps = {int(k): v for k, v in wm.gaps.items() if int(k) not in seen}
     new_ids = sorted(i for i in seen if i > wm.last_id)
     if new_ids:
@@ -118,41 +202,43 @@ def _move_watermark(wm: Watermark, events: list[ParticipationEvent], now: dt.dat
 
 @dataclass
 class Folded:
-    new: list[Participant] = field(default_factory=list)
-    voided: list[Participant] = field(default_factory=list)
+    new: list[Counted] = field(default_factory=list)
+    voided: list[Counted] = field(default_factory=list)
     org_delta: dict[tuple[int, int, str], int] = field(default_factory=lambda: defaultdict(int))
     zone_delta: dict[tuple[int, str, str], int] = field(default_factory=lambda: defaultdict(int))
 
 
-def fold(
-    events: Iterable[ParticipationEvent], existing: dict[tuple[int, int, str], Participant]
-) -> Folded:
+KINDS = tuple(ParticipationEvent.Kind.values)
+
+
+def fold(events: Iterable[Event], existing: dict[Key, Counted]) -> Folded:
     """Decide who is counted for the first time (or voided) by these events, in id order.
 
     ``existing`` holds the participants already counted, keyed by (campaign, worker, kind); it
     is updated. The aggregator and the reconciliation both fold through here.
     """
     out = Folded()
+    org_delta, zone_delta = out.org_delta, out.zone_delta
 
-    def count(p: Participant, sign: int) -> None:
+    def count(p: Counted, sign: int) -> None:
         if p.organization_id is not None:
-            out.org_delta[(p.campaign_id, p.organization_id, p.kind)] += sign
-        for region in {p.zone_province_id, p.zone_city_id} - {None}:
-            out.zone_delta[(p.campaign_id, str(region), p.kind)] += sign
+            org_delta[(p.campaign_id, p.organization_id, p.kind)] += sign
+        if p.zone_province_id is not None:
+            zone_delta[(p.campaign_id, p.zone_province_id, p.kind)] += sign
+        if p.zone_city_id is not None and p.zone_city_id != p.zone_province_id:
+            zone_delta[(p.campaign_id, p.zone_city_id, p.kind)] += sign
 
     for e in events:
         if e.voids_id is not None:
-            target = e.voids
-            assert target is not None
-            for kind in (target.kind, ALL):
-                counted = existing.get((e.campaign_id, e.worker_id, kind))
+            for kind in (e.voids_kind, ALL):
+                counted = existing.get((e.campaign_id, e.worker_id, str(kind)))
                 if counted is None or counted.voided:
                     continue
                 if kind == ALL and any(
                     (q := existing.get((e.campaign_id, e.worker_id, k))) is not None
                     and not q.voided
-                    for k in ParticipationEvent.Kind.values
-                    if k != target.kind
+                    for k in KINDS
+                    if k != e.voids_kind
                 ):
                     continue  # still counted through another kind
                 counted.voided = True
@@ -160,18 +246,19 @@ def fold(
                 count(counted, -1)
             continue
         for kind in (e.kind, ALL):
-            if (e.campaign_id, e.worker_id, kind) in existing:
+            key = (e.campaign_id, e.worker_id, kind)
+            if key in existing:
                 continue
-            p = Participant(
-                campaign_id=e.campaign_id,
-                worker_id=e.worker_id,
-                kind=kind,
-                organization_id=e.organization_id,
-                zone_province_id=e.zone_province_id,
-                zone_city_id=e.zone_city_id,
-                first_event=e,
+            p = Counted(
+                e.campaign_id,
+                e.worker_id,
+                kind,
+                e.organization_id,
+                e.zone_province_id,
+                e.zone_city_id,
+                e.id,
             )
-            existing[(e.campaign_id, e.worker_id, kind)] = p
+            existing[key] = p
             out.new.append(p)
             count(p, +1)
     return out
@@ -184,10 +271,28 @@ def roll_up(
     lineage = _ancestors(o for _c, o, _k in own_delta)
     rows: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0, 0])
     for (c, org, kind), n in own_delta.items():
+        if not n:
+            continue
         rows[(c, org, kind)][0] += n
         for ancestor in lineage.get(org, [org]):
             rows[(c, ancestor, kind)][1] += n
     return {k: (v[0], v[1]) for k, v in rows.items()}
+
+
+def _existing(events: list[Event]) -> dict[Key, Counted]:
+    campaigns = {e.campaign_id for e in events}
+    workers = {e.worker_id for e in events}
+    rows = Participant.objects.filter(campaign_id__in=campaigns, worker_id__in=workers).values_list(
+        "campaign_id",
+        "worker_id",
+        "kind",
+        "organization_id",
+        "zone_province_id",
+        "zone_city_id",
+        "first_event_id",
+        "voided",
+    )
+    return {(r[0], r[1], r[2]): Counted(*r) for r in rows}
 
 
 def aggregate_once(*, batch: int = BATCH) -> Flush:
@@ -202,24 +307,18 @@ def aggregate_once(*, batch: int = BATCH) -> Flush:
                 _move_watermark(wm, events, now)  # let old gaps expire
             return flush
         flush.events = len(events)
-        pairs = {(e.campaign_id, e.worker_id) for e in events}
-        existing: dict[tuple[int, int, str], Participant] = {}
-        for p in Participant.objects.filter(
-            campaign_id__in={c for c, _w in pairs}, worker_id__in={w for _c, w in pairs}
-        ):
-            existing[(p.campaign_id, p.worker_id, p.kind)] = p
-        folded = fold(events, existing)
+        flush.at = now
         flush.campaigns = {e.campaign_id for e in events}
-        Participant.objects.bulk_create(folded.new, batch_size=500)
-        for p in folded.voided:
-            if p.pk is not None:
-                Participant.objects.filter(pk=p.pk).update(voided=True)
+        folded = fold(events, _existing(events))
+        _insert_participants(folded.new, now)
+        inserted = {id(p) for p in folded.new}  # inserted already with their voided flag
+        _mark_voided([p for p in folded.voided if id(p) not in inserted])
         final = roll_up(folded.org_delta)
         _upsert_orgs(final, now)
         _upsert_zones(folded.zone_delta, now)
         _move_watermark(wm, events, now)
         flush.org_deltas = {k: v[1] for k, v in final.items() if v[1]}
-        flush.zone_deltas = dict(folded.zone_delta)
+        flush.zone_deltas = {k: n for k, n in folded.zone_delta.items() if n}
         flush.last_id = wm.last_id
     return flush
 

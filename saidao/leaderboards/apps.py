@@ -20,5 +20,6 @@ class LeaderboardsConfig(AppConfig):
         # Embedded mode folds events in a thread of the web process: started by the first
         # request, so management commands and tests never start it.
         request_started.connect(_start_aggregator, dispatch_uid="saidao-aggregator")
-        # The live stream listens to every flush, in the web process and in `saidao aggregator`.
-        from . import live  # noqa: F401
+        # The live stream and the rank index listen to every flush, in the web process and in
+        # `saidao aggregator`.
+        from . import live, ranks  # noqa: F401

@@ -5,12 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 
 from saidao.core import clock
 from saidao.orgs.models import Organization
 
-from .aggregator import WATERMARK, _upsert_orgs, _upsert_zones, fold, roll_up
-from .models import OrgTally, Participant, ParticipationEvent, Watermark, ZoneTally
+from .aggregator import (
+    WATERMARK,
+    _insert_participants,
+    _upsert_orgs,
+    _upsert_zones,
+    fold,
+    read_events,
+    roll_up,
+)
+from .models import OrgTally, Participant, Watermark, ZoneTally
 
 
 @dataclass
@@ -35,9 +44,7 @@ class Report:
 def _expected(
     up_to: int,
 ) -> tuple[dict[tuple[int, int, str], tuple[int, int]], dict[tuple[int, str, str], int], int]:
-    events = list(
-        ParticipationEvent.objects.filter(pk__lte=up_to).select_related("voids").order_by("pk")
-    )
+    events = read_events(Q(pk__lte=up_to))
     folded = fold(events, {})
     orgs = {k: v for k, v in roll_up(folded.org_delta).items() if v != (0, 0)}
     zones = {k: n for k, n in folded.zone_delta.items() if n}
@@ -100,10 +107,7 @@ def _rebuild(up_to: int) -> None:
     OrgTally.objects.all().delete()
     ZoneTally.objects.all().delete()
     Participant.objects.all().delete()
-    events = list(
-        ParticipationEvent.objects.filter(pk__lte=up_to).select_related("voids").order_by("pk")
-    )
-    folded = fold(events, {})
-    Participant.objects.bulk_create(folded.new, batch_size=500)
+    folded = fold(read_events(Q(pk__lte=up_to)), {})
+    _insert_participants(folded.new, now)
     _upsert_orgs(roll_up(folded.org_delta), now)
     _upsert_zones(folded.zone_delta, now)

@@ -42,12 +42,25 @@ def notify(flush: Flush) -> None:
             log.exception("leaderboard listener %r failed", listener)
 
 
-def run_once(*, batch: int = BATCH) -> Flush:
+_snapshots_due: set[int] = set()
+
+
+def _take_snapshots() -> None:
+    from .services import member_snapshots_ensure  # services imports this module
+
+    due = set(_snapshots_due)
+    _snapshots_due.difference_update(due)
+    member_snapshots_ensure(campaign_ids=due)
+
+
+def run_once(*, batch: int = BATCH, snapshots: bool = True) -> Flush:
+    """One batch. A campaign's first counts also freeze its member counts; ``run_forever``
+    defers that to its idle time, so a big snapshot never holds up the counts."""
     flush = aggregate_once(batch=batch)
     if flush.events:
-        from .services import member_snapshots_ensure  # services imports this module
-
-        member_snapshots_ensure(campaign_ids=flush.campaigns)
+        _snapshots_due.update(flush.campaigns)
+        if snapshots:
+            _take_snapshots()
         notify(flush)
     return flush
 
@@ -58,7 +71,9 @@ def run_forever(*, batch: int = BATCH, stop: threading.Event | None = None) -> N
     while not stop.is_set():
         close_old_connections()
         try:
-            flush = run_once(batch=batch)
+            flush = run_once(batch=batch, snapshots=False)
+            if flush.events < batch and _snapshots_due:
+                _take_snapshots()
         except Exception:
             log.exception("aggregator batch failed; retrying")
             time.sleep(1.0)

@@ -17,6 +17,7 @@ from saidao.orgs.selectors import organization_in_scope
 from saidao.regions.models import Region
 
 from .models import MemberSnapshot, ParticipationEvent
+from .ranks import rank_index
 from .runner import ensure_embedded_aggregator
 
 
@@ -126,6 +127,7 @@ def member_snapshot_take(*, campaign: Campaign, actor: Any = None) -> int:
         ],
         batch_size=1000,
     )
+    transaction.on_commit(lambda: _rebuild_ranks(campaign.pk))  # rates changed
     if actor is not None:
         audit_record(
             actor=actor,
@@ -136,12 +138,13 @@ def member_snapshot_take(*, campaign: Campaign, actor: Any = None) -> int:
     return len(subtree)
 
 
+def _rebuild_ranks(campaign_id: int) -> None:
+    rank_index().rebuild(campaign_id)
+
+
 def member_snapshots_ensure(*, campaign_ids: set[int]) -> None:
     """Take the snapshot of campaigns that have none yet (their first participation)."""
-    have = set(
-        MemberSnapshot.objects.filter(campaign_id__in=campaign_ids)
-        .values_list("campaign_id", flat=True)
-        .distinct()
-    )
-    for campaign in Campaign.objects.filter(pk__in=campaign_ids - have):
-        member_snapshot_take(campaign=campaign)
+    for campaign_id in campaign_ids:
+        # one indexed probe per campaign (a DISTINCT over the snapshot would read every row)
+        if not MemberSnapshot.objects.filter(campaign_id=campaign_id).exists():
+            member_snapshot_take(campaign=Campaign.objects.get(pk=campaign_id))

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from saidao.leaderboards.aggregator import BATCH
+from saidao.leaderboards.ranks import rank_index
 from saidao.leaderboards.runner import run_forever
 
 
@@ -21,6 +22,9 @@ class Command(BaseCommand):
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_a: stop.set())
+        # A process killed between a commit and its Redis update leaves ranks behind: start
+        # from the tallies.
+        rank_index().rebuild()
         self.stdout.write(f"aggregator: running, batches of {options['batch']}")
         self.stdout.flush()
         run_forever(batch=options["batch"], stop=stop)
