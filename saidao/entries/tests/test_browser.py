@@ -194,6 +194,7 @@ def test_worker_enters_officer_approves_and_visitor_plays_the_video(
     bar = uploader.locator("[data-role=progress]")
     expect(bar).to_be_hidden()
     page.evaluate(RECORD)
+    expect(uploader).to_have_attribute("data-bound", "1")  # the uploader script is wired up
     uploader.locator("[data-role=file]").set_input_files(clip)
     expect(bar).to_be_visible()
     expect(uploader).to_have_attribute("data-state", "complete")
@@ -329,6 +330,7 @@ def test_upload_cut_off_by_a_reload_resumes_with_the_same_file(
 
     uploader = page.locator("[data-saidao-uploader]")
     file_input = uploader.locator("[data-role=file]")
+    expect(uploader).to_have_attribute("data-bound", "1")  # the uploader script is wired up
     file_input.set_input_files(big)
     expect(uploader).to_have_attribute("data-state", "uploading")
     expect(uploader.locator("[data-role=progress]")).to_be_visible()
@@ -360,6 +362,7 @@ def test_upload_cut_off_by_a_reload_resumes_with_the_same_file(
         slow | {"latency": 0, "uploadThroughput": -1},
     )
     page.evaluate(RECORD)
+    expect(uploader).to_have_attribute("data-bound", "1")  # the uploader script is wired up
     file_input.set_input_files(big)
     expect(uploader).to_have_attribute("data-state", "complete", timeout=30_000)
     expect(uploader.locator("[data-role=status]")).to_have_text("上传完成")

@@ -560,6 +560,10 @@
         }
       });
     }
+    // A file chosen before this script ran (a slow phone, a restored form) starts now.
+    if (input && input.files && input.files.length && hidden && !hidden.value) {
+      input.dispatchEvent(new Event("change"));
+    }
   }
 
   function attachAll() {
