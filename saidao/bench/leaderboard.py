@@ -27,6 +27,7 @@ from saidao.accounts.models import User
 from saidao.campaigns.models import Campaign
 from saidao.core import clock
 from saidao.leaderboards.models import ParticipationEvent
+from saidao.leaderboards.services import member_snapshot_take
 from saidao.orgs.models import PATH_ALPHABET, PATH_STEP, Organization
 from saidao.orgs.validators import credit_code_check_char
 
@@ -352,6 +353,9 @@ def run_phase(options: LeaderboardBenchOptions, log: Log) -> dict[str, Any]:
             or 0
         },
     )
+    # Collection opening freezes the member counts (as a campaign does before counting starts),
+    # so the measured phases time the counting, not a one-off snapshot.
+    member_snapshot_take(campaign=campaign)
     # the naive events are not the aggregator's to fold: start past them (they precede ours)
     started = time.monotonic()
     folded = aggregate_all()
