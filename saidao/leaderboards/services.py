@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -12,10 +11,11 @@ from saidao.campaigns.models import Campaign
 from saidao.core import clock
 from saidao.core.errors import InvalidInput, OutsideScope
 from saidao.core.services import audit_record
-from saidao.orgs.models import PATH_STEP, Organization
+from saidao.orgs.models import Organization
 from saidao.orgs.selectors import organization_in_scope
 from saidao.regions.models import Region
 
+from .aggregator import roll_up
 from .models import MemberSnapshot, ParticipationEvent
 from .ranks import rank_index
 from .runner import ensure_embedded_aggregator
@@ -103,15 +103,9 @@ def member_snapshot_take(*, campaign: Campaign, actor: Any = None) -> int:
         .annotate(n=Count("id"))
         .values_list("organization_id", "n")
     )
-    paths = dict(Organization.objects.values_list("pk", "path"))
-    by_path = {p: pk for pk, p in paths.items()}
-    subtree: dict[int, int] = defaultdict(int)
-    for org, n in own.items():
-        path = paths.get(org, "")
-        for i in range(PATH_STEP, len(path) + 1, PATH_STEP):
-            ancestor = by_path.get(path[:i])
-            if ancestor is not None:
-                subtree[ancestor] += n
+    # The aggregator's roll-up: only the organizations with members and their ancestors.
+    rolled = roll_up({(campaign.pk, org, "members"): n for org, n in own.items()})
+    subtree = {org: sub for (_c, org, _k), (_own, sub) in rolled.items()}
     now = clock.now()
     MemberSnapshot.objects.filter(campaign=campaign).delete()
     MemberSnapshot.objects.bulk_create(
