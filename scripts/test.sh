@@ -51,18 +51,25 @@ echo "== migrations are up to date"
 $BIN/saidao makemigrations --check --dry-run
 echo "== translations compile"
 (cd saidao && ../$BIN/saidao compilemessages -l en >/dev/null)
-git diff --quiet -- saidao/locale 2>/dev/null || { echo "compiled messages (.mo) are stale: run make messages"; exit 1; }
+git diff --quiet -- 'saidao/locale' 'saidao/*/locale' 2>/dev/null || { echo "compiled messages (.mo) are stale: run make messages"; exit 1; }
+[[ -z "$(git ls-files --others --exclude-standard -- 'saidao/*.mo')" ]] || { echo "compiled messages (.mo) are not committed"; exit 1; }
 echo "== every message has its English translation"
 I18N_DIR=$(mktemp -d /tmp/saidao-i18n.XXXXXX)
 cp -r saidao "$I18N_DIR/"
 ROOT=$PWD
 (cd "$I18N_DIR/saidao" && "$ROOT/$BIN/saidao" makemessages -l en --no-obsolete >/dev/null)
-PO="$I18N_DIR/saidao/locale/en/LC_MESSAGES/django.po"
-missing=$(msgattrib --untranslated --no-obsolete "$PO" | grep -c '^msgid ' || true)
-fuzzy=$(msgattrib --only-fuzzy --no-obsolete "$PO" | grep -c '^msgid ' || true)
+# The project's catalogue, and one per app that keeps its own (saidao/<app>/locale).
+untranslated=0
+while IFS= read -r PO; do
+  missing=$(msgattrib --untranslated --no-obsolete "$PO" | grep -c '^msgid ' || true)
+  fuzzy=$(msgattrib --only-fuzzy --no-obsolete "$PO" | grep -c '^msgid ' || true)
+  # msgattrib repeats the header entry when it prints anything at all
+  if ((missing > 1 || fuzzy > 1)); then
+    echo "untranslated or fuzzy messages in ${PO#"$I18N_DIR/"}"; untranslated=1
+  fi
+done < <(find "$I18N_DIR/saidao" -path '*/locale/en/LC_MESSAGES/django.po')
 rm -rf "$I18N_DIR"
-# msgattrib repeats the header entry when it prints anything at all
-if ((missing > 1 || fuzzy > 1)); then
+if ((untranslated)); then
   echo "messages without an English translation: run make messages and translate them"; exit 1
 fi
 

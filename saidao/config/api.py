@@ -12,10 +12,13 @@ from ninja.security import django_auth
 from saidao.accounts.api import BearerAuth
 from saidao.accounts.api import router as accounts_router
 from saidao.campaigns.api import router as campaigns_router
+from saidao.certificates.api import router as certificates_router
+from saidao.competitions.api import router as competitions_router
 from saidao.core.errors import SaidaoError
 from saidao.entries.api import router as entries_router
 from saidao.leaderboards.api import router as leaderboards_router
 from saidao.orgs.api import router as orgs_router
+from saidao.quizzes.api import router as quizzes_router
 from saidao.regions.api import router as regions_router
 from saidao.uploads.api import router as uploads_router
 
@@ -35,6 +38,9 @@ api.add_router("", uploads_router)
 api.add_router("", campaigns_router)
 api.add_router("", entries_router)
 api.add_router("", leaderboards_router)
+api.add_router("", certificates_router)
+api.add_router("", quizzes_router)
+api.add_router("", competitions_router)
 
 
 @api.exception_handler(SaidaoError)

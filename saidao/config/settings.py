@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "saidao.campaigns",
     "saidao.leaderboards",
     "saidao.entries",
+    "saidao.certificates",
+    "saidao.quizzes",
+    "saidao.competitions",
     "saidao.bench",
     "saidao.demo",
 ]

@@ -19,6 +19,9 @@ urlpatterns = [
     path("campaigns/", include("saidao.campaigns.urls")),
     path("entries/", include("saidao.entries.urls")),
     path("leaderboards/", include("saidao.leaderboards.urls")),
+    path("certificates/", include("saidao.certificates.urls")),
+    path("quizzes/", include("saidao.quizzes.urls")),
+    path("competitions/", include("saidao.competitions.urls")),
     path("", include("saidao.core.urls")),
 ]
 if settings.SAIDAO_BENCH:

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from saidao.bench import quiz as quiz_bench
+from saidao.bench import scoring as scoring_bench
 from saidao.bench.leaderboard import LeaderboardBenchOptions, run_leaderboard_bench, run_phase
 from saidao.bench.leaderboard import format_table as leaderboard_table
 from saidao.bench.site import BenchError
@@ -26,6 +28,8 @@ from saidao.bench.upload import (
 )
 
 DEFAULTS = UploadBenchOptions()
+# Benchmarks that bring their own options, run and table (see saidao.bench.quiz).
+MODULES: dict[str, Any] = {"quiz": quiz_bench, "scoring": scoring_bench}
 LB_DEFAULTS = LeaderboardBenchOptions()
 
 
@@ -78,7 +82,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("benchmark", choices=["upload", "leaderboard"])
+        parser.add_argument("benchmark", choices=["upload", "leaderboard", *MODULES])
+        for module in MODULES.values():
+            module.add_arguments(parser)
         parser.add_argument(
             "--orgs",
             type=_positive_int,
@@ -146,6 +152,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        module = MODULES.get(options["benchmark"])
+        if module is not None:
+            self._module(module, options)
+            return
         if options["benchmark"] == "leaderboard":
             self._leaderboard(options)
             return
@@ -196,3 +206,18 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(report, ensure_ascii=False))
         else:
             self.stdout.write(leaderboard_table(report))
+
+    def _module(self, module: Any, options: dict[str, Any]) -> None:
+        def log(message: str) -> None:
+            self.stderr.write(f"bench: {message}", style_func=lambda text: text)
+            self.stderr.flush()
+
+        try:
+            with _terminate_as_exit():
+                report = module.run(options, log)
+        except BenchError as exc:
+            raise CommandError(str(exc)) from exc
+        if options["json"]:
+            self.stdout.write(json.dumps(report, ensure_ascii=False))
+        else:
+            self.stdout.write(module.format_table(report))

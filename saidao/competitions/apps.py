@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CompetitionsConfig(AppConfig):
+    name = "saidao.competitions"
+    label = "competitions"
+    verbose_name = _("劳动竞赛")
