@@ -69,14 +69,15 @@ def _shanghai_midnight(day: dt.date) -> dt.datetime:
 def live_phases() -> list[PhaseSpec]:
     """Phases around today (Asia/Shanghai days): mobilization ended at midnight, collection
     open for 30 more days (it began two weeks ago), showcase open since a week ago for 60
-    days, quiz from 40 days on."""
+    days, and the knowledge contest open too (since three days ago, for 60 more days), so a
+    visitor can try every part of the campaign today."""
     today = _shanghai_midnight(clock.today())
     day = dt.timedelta(days=1)
     return [
         PhaseSpec("mobilization", "宣传动员", today - 45 * day, today),
         PhaseSpec("collection", "集中讲述", today - 14 * day, today + 31 * day, entries_open=True),
         PhaseSpec("showcase", "展示宣传", today - 7 * day, today + 53 * day, likes_open=True),
-        PhaseSpec("quiz", "知识竞赛", today + 40 * day, today + 100 * day, quiz_open=True),
+        PhaseSpec("quiz", "知识竞赛", today - 3 * day, today + 61 * day, quiz_open=True),
     ]
 
 

@@ -197,17 +197,21 @@ def test_2024_campaign_follows_the_newspaper() -> None:
 
 @pytest.mark.usefixtures("seeded")
 def test_live_campaign_is_open_today() -> None:
-    """The live copy takes entries and likes now; its quiz opens in 40 days."""
+    """The live copy takes entries and likes now, and its knowledge contest is open too (for
+    about 60 more days)."""
     c = _live()
     assert c.title == "全国职工岗位“云讲述”活动（演示）"
     assert c.status == Campaign.Status.PUBLISHED
     assert list(c.themes.order_by("position").values_list("title", flat=True)) == YUN_THEMES
     switches = campaign_switches(campaign=c)
-    assert switches.entries_open and switches.likes_open and not switches.quiz_open
+    assert switches.entries_open and switches.likes_open and switches.quiz_open
     phase_require(campaign=c, switch="entries_open")
     phase_require(campaign=c, switch="likes_open")
+    phase_require(campaign=c, switch="quiz_open")
     now = clock.now()
-    assert dt.timedelta(days=39) < switches.next_opening["quiz_open"] - now < dt.timedelta(days=41)
+    quiz = c.phases.get(kind=Phase.Kind.QUIZ)
+    assert quiz.starts_at < now
+    assert dt.timedelta(days=59) < quiz.ends_at - now < dt.timedelta(days=62)
     mobilization = c.phases.get(kind=Phase.Kind.MOBILIZATION)
     assert now - dt.timedelta(days=1) < mobilization.ends_at <= now
 
