@@ -1,8 +1,26 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+EXPIRE_EVERY_S = 30.0
 
 
 class QuizzesConfig(AppConfig):
     name = "saidao.quizzes"
     label = "quizzes"
     verbose_name = _("知识竞赛")
+
+    def ready(self) -> None:
+        from . import tasks  # noqa: F401  (registers the expiry task)
+
+        if settings.SAIDAO_TASK_RUNNER == "celery":
+            from saidao.config.celery import app
+
+            # Run by `celery -A saidao.config.celery beat` next to the workers.
+            app.conf.beat_schedule = {
+                **(app.conf.beat_schedule or {}),
+                "quizzes.attempts_expire": {
+                    "task": "quizzes.attempts_expire",
+                    "schedule": EXPIRE_EVERY_S,
+                },
+            }

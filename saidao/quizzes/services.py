@@ -1,0 +1,972 @@
+"""Writes for knowledge contests.
+
+Public services (keyword-only; stable, new ones are added, none renamed):
+
+Question bank (officers of the bank organization's subtree)
+- ``question_create(*, actor, organization, kind, stem, options, answer, category="",
+  difficulty="medium", explanation="", source="") -> Question``
+- ``question_update(*, actor, question, kind, stem, options, answer, category="",
+  difficulty="medium", explanation="", source="") -> Question`` (a new version when drawn before)
+- ``question_archive(*, actor, question) -> Question``
+- ``questions_import(*, actor, organization, file, filename="") -> list[Question]``
+  (all or nothing; raises QuestionImportInvalid with ``detail["errors"]`` = [{row, column,
+  message}])
+- ``questions_export(*, questions, fmt="xlsx") -> bytes`` and ``question_template(*, fmt) -> bytes``
+
+Contests (officers of the campaign organizer's subtree)
+- ``contest_create(*, actor, campaign, title, rules, bank=None, description="",
+  time_limit_s=600, grace_s=30, tries_per_day=3, counted="best", pass_score=60,
+  partial_credit="all_or_nothing", reveal="after_submit", certificate="passed") -> Contest``
+  where ``rules`` is a list of ``RuleSpec(count, points, category="", difficulty="")``
+- ``contest_update(*, actor, contest, **settings) -> Contest`` (same keywords; rules replace)
+- ``contest_create_standalone(*, actor, organizer, slug, title, starts_at, ends_at, rules,
+  publish=True, **settings) -> Contest`` (a campaign with a single quiz phase)
+
+Attempts (the worker; time is the server's)
+- ``attempt_start(*, contest, worker) -> Attempt`` (resumes the attempt in progress if any)
+- ``attempt_answer(*, attempt, worker, position, choice, seq) -> AttemptItem``
+  (``choice``: displayed letters, e.g. "AC" or ["A", "C"]; "" clears)
+- ``attempt_submit(*, attempt, worker, seq=None) -> Attempt`` (a repeated submit returns the
+  finished attempt unchanged)
+- ``attempts_expire(*, at=None) -> int`` (the periodic task: finish attempts whose time ran out)
+
+Selectors are in ``selectors.py``; see its docstring.
+
+Certificates use the source ``quiz-contest:<contest id>:<worker id>``: one per worker and
+contest, issued at the first attempt that finishes (or passes, per the contest).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from saidao.accounts.models import Membership
+from saidao.campaigns.models import Campaign, Phase
+from saidao.campaigns.selectors import campaign_require_member, phase_require
+from saidao.campaigns.services import PhaseSpec, campaign_create
+from saidao.core import clock
+from saidao.core.errors import InvalidInput, NotFound, OutsideScope
+from saidao.core.services import audit_record
+from saidao.leaderboards.services import participation_record
+from saidao.orgs.models import Organization
+from saidao.orgs.selectors import organization_in_scope
+
+from . import importing
+from .errors import (
+    AttemptClosed,
+    DuplicateQuestion,
+    NotInPaper,
+    NoTriesLeft,
+    PaperUnavailable,
+    QuestionImportInvalid,
+    StaleSequence,
+    TimeUp,
+)
+from .models import (
+    LETTERS,
+    Attempt,
+    AttemptItem,
+    Contest,
+    ContestResult,
+    Difficulty,
+    PaperRule,
+    Question,
+    QuestionKind,
+    QuestionVersion,
+)
+
+
+def _require_officer(*, actor: Any, organization: Organization) -> None:
+    if not organization_in_scope(user=actor, organization=organization):
+        raise OutsideScope(detail={"organization": organization.pk})
+
+
+# --- question bank -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Content:
+    kind: str
+    stem: str
+    options: list[str]
+    answer: str
+    category: str
+    difficulty: str
+    explanation: str
+    source: str
+    fingerprint: str
+
+
+def _check_content(
+    *,
+    kind: str,
+    stem: str,
+    options: Sequence[str],
+    answer: str | Sequence[str],
+    category: str,
+    difficulty: str,
+    explanation: str,
+    source: str,
+) -> _Content:
+    errors: dict[str, list[str]] = {}
+    if kind not in QuestionKind.values:
+        errors["kind"] = [str(_("题型应为单选、多选或判断。"))]
+    stem = stem.strip()
+    if not stem:
+        errors["stem"] = [str(_("题干不能为空。"))]
+    cleaned = [o.strip() for o in options]
+    while cleaned and not cleaned[-1]:
+        cleaned.pop()
+    if kind == QuestionKind.TRUE_FALSE and not cleaned:
+        cleaned = list(importing.TRUE_FALSE_OPTIONS)
+    if len(cleaned) > len(LETTERS):
+        errors["options"] = [str(_("最多 6 个选项（A–F）。"))]
+    elif any(not o for o in cleaned):
+        errors["options"] = [str(_("选项必须从 A 起连续填写，中间不能空缺。"))]
+    elif kind in QuestionKind.values:
+        problem = importing.options_problem(cleaned, kind=kind)
+        if problem:
+            errors["options"] = [problem]
+    letters = ""
+    if kind in QuestionKind.values and "options" not in errors:
+        parsed = importing.answer_parse(answer, kind=kind)
+        if parsed is None:
+            errors["answer"] = [str(_("答案无法识别，请写选项字母，例如 A 或 AC。"))]
+        else:
+            problem = importing.answer_problem(parsed, kind=kind, options=cleaned)
+            if problem:
+                errors["answer"] = [problem]
+            letters = parsed
+    if difficulty not in Difficulty.values:
+        errors["difficulty"] = [str(_("难度应为容易、中等或困难。"))]
+    if len(category.strip()) > 40:
+        errors["category"] = [str(_("分类不能超过 40 个字。"))]
+    if errors:
+        raise InvalidInput(detail={"fields": errors})
+    return _Content(
+        kind=kind,
+        stem=stem,
+        options=cleaned,
+        answer=letters,
+        category=category.strip(),
+        difficulty=difficulty,
+        explanation=explanation.strip(),
+        source=source.strip()[:200],
+        fingerprint=importing.fingerprint(stem),
+    )
+
+
+def _version_of(question: Question, number: int) -> QuestionVersion:
+    return QuestionVersion(
+        question=question,
+        number=number,
+        kind=question.kind,
+        stem=question.stem,
+        options=question.options,
+        answer=question.answer,
+        explanation=question.explanation,
+    )
+
+
+def _duplicate(*, organization: Organization, fingerprint: str, exclude: int | None) -> bool:
+    qs = Question.objects.filter(
+        organization=organization, fingerprint=fingerprint, archived_at__isnull=True
+    )
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude)
+    return qs.exists()
+
+
+@transaction.atomic
+def question_create(
+    *,
+    actor: Any,
+    organization: Organization,
+    kind: str,
+    stem: str,
+    options: Sequence[str],
+    answer: str | Sequence[str],
+    category: str = "",
+    difficulty: str = Difficulty.MEDIUM,
+    explanation: str = "",
+    source: str = "",
+) -> Question:
+    """Add a question to the organization's bank, with its first version."""
+    _require_officer(actor=actor, organization=organization)
+    content = _check_content(
+        kind=kind,
+        stem=stem,
+        options=options,
+        answer=answer,
+        category=category,
+        difficulty=difficulty,
+        explanation=explanation,
+        source=source,
+    )
+    if _duplicate(organization=organization, fingerprint=content.fingerprint, exclude=None):
+        raise DuplicateQuestion(
+            detail={"fields": {"stem": [str(DuplicateQuestion.default_message)]}}
+        )
+    question = Question.objects.create(
+        organization=organization, created_by=actor, **content.__dict__
+    )
+    question.current_version = QuestionVersion.objects.create(**_version_of(question, 1).__dict__)
+    question.save(update_fields=["current_version"])
+    return question
+
+
+def _model_kwargs(version: QuestionVersion) -> dict[str, Any]:
+    return {
+        "question": version.question,
+        "number": version.number,
+        "kind": version.kind,
+        "stem": version.stem,
+        "options": version.options,
+        "answer": version.answer,
+        "explanation": version.explanation,
+    }
+
+
+@transaction.atomic
+def question_update(
+    *,
+    actor: Any,
+    question: Question,
+    kind: str,
+    stem: str,
+    options: Sequence[str],
+    answer: str | Sequence[str],
+    category: str = "",
+    difficulty: str = Difficulty.MEDIUM,
+    explanation: str = "",
+    source: str = "",
+) -> Question:
+    """Edit a question. If its current version was drawn into a paper, the edit makes a new
+    version and those papers keep the old one; otherwise the current version is corrected."""
+    _require_officer(actor=actor, organization=question.organization)
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    content = _check_content(
+        kind=kind,
+        stem=stem,
+        options=options,
+        answer=answer,
+        category=category,
+        difficulty=difficulty,
+        explanation=explanation,
+        source=source,
+    )
+    if _duplicate(
+        organization=question.organization, fingerprint=content.fingerprint, exclude=question.pk
+    ):
+        raise DuplicateQuestion(
+            detail={"fields": {"stem": [str(DuplicateQuestion.default_message)]}}
+        )
+    for name, value in content.__dict__.items():
+        setattr(question, name, value)
+    current = question.current_version
+    fresh = _version_of(question, 1)
+    if current is None:
+        question.current_version = QuestionVersion.objects.create(**_model_kwargs(fresh))
+    elif AttemptItem.objects.filter(version=current).exists():
+        fresh.number = current.number + 1
+        question.current_version = QuestionVersion.objects.create(**_model_kwargs(fresh))
+    else:
+        fresh.pk = current.pk
+        fresh.number = current.number
+        fresh.created_at = current.created_at
+        fresh.save()
+        question.current_version = fresh
+    question.save()
+    audit_record(
+        actor=actor,
+        action="question.update",
+        target=question,
+        data={"version": question.current_version.number},
+    )
+    return question
+
+
+@transaction.atomic
+def question_archive(*, actor: Any, question: Question) -> Question:
+    """Take a question out of the bank: no new paper draws it; old papers keep it."""
+    _require_officer(actor=actor, organization=question.organization)
+    if question.archived_at is None:
+        question.archived_at = clock.now()
+        question.save(update_fields=["archived_at", "updated_at"])
+        audit_record(actor=actor, action="question.archive", target=question)
+    return question
+
+
+@transaction.atomic
+def questions_import(
+    *, actor: Any, organization: Organization, file: IO[bytes], filename: str = ""
+) -> list[Question]:
+    """Import a whole .xlsx or CSV file, or nothing: every error is reported with its row,
+    column and reason (``QuestionImportInvalid.detail["errors"]``)."""
+    _require_officer(actor=actor, organization=organization)
+    existing = set(
+        Question.objects.filter(organization=organization, archived_at__isnull=True).values_list(
+            "fingerprint", flat=True
+        )
+    )
+    parsed = importing.questions_parse(file, filename=filename, existing=existing)
+    if parsed.errors:
+        raise QuestionImportInvalid(
+            detail={"errors": parsed.errors, "rows_ok": len(parsed.questions)}
+        )
+    questions = Question.objects.bulk_create(
+        [
+            Question(
+                organization=organization,
+                created_by=actor,
+                kind=p.kind,
+                stem=p.stem,
+                options=p.options,
+                answer=p.answer,
+                category=p.category,
+                difficulty=p.difficulty,
+                explanation=p.explanation,
+                source=p.source,
+                fingerprint=p.fingerprint,
+            )
+            for p in parsed.questions
+        ]
+    )
+    if not all(q.pk for q in questions):  # backends without RETURNING on bulk insert
+        by_print = dict(
+            Question.objects.filter(
+                organization=organization,
+                archived_at__isnull=True,
+                fingerprint__in=[p.fingerprint for p in parsed.questions],
+            ).values_list("fingerprint", "pk")
+        )
+        for q in questions:
+            q.pk = by_print[q.fingerprint]
+    versions = QuestionVersion.objects.bulk_create(
+        [_version_of(q, 1) for q in questions], batch_size=500
+    )
+    by_question = {v.question_id: v for v in versions}
+    if not all(v.pk for v in versions):
+        by_question = {
+            v.question_id: v
+            for v in QuestionVersion.objects.filter(question__in=[q.pk for q in questions])
+        }
+    for q in questions:
+        q.current_version = by_question[q.pk]
+    Question.objects.bulk_update(questions, ["current_version"], batch_size=500)
+    audit_record(
+        actor=actor,
+        action="question.import",
+        target=organization,
+        data={"count": len(questions), "filename": filename[:200]},
+    )
+    return questions
+
+
+def questions_export(*, questions: Sequence[Question], fmt: str = "xlsx") -> bytes:
+    """The questions in the template's columns, as .xlsx or CSV (importable again)."""
+    rows = [
+        importing.question_row(
+            kind=q.kind,
+            stem=q.stem,
+            options=q.options,
+            answer=q.answer,
+            category=q.category,
+            difficulty=q.difficulty,
+            explanation=q.explanation,
+        )
+        for q in questions
+    ]
+    return importing.rows_csv(rows) if fmt == "csv" else importing.rows_xlsx(rows)
+
+
+def question_template(*, fmt: str = "xlsx") -> bytes:
+    return importing.template_file(fmt)
+
+
+# --- contests -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    count: int
+    points: int
+    category: str = ""
+    difficulty: str = ""
+
+
+_SETTINGS = (
+    "title",
+    "description",
+    "time_limit_s",
+    "grace_s",
+    "tries_per_day",
+    "counted",
+    "pass_score",
+    "partial_credit",
+    "reveal",
+    "certificate",
+)
+
+
+def _check_settings(values: dict[str, Any], rules: Sequence[RuleSpec] | None) -> None:
+    errors: dict[str, list[str]] = {}
+    if "title" in values and not str(values["title"]).strip():
+        errors["title"] = [str(_("请填写竞赛名称。"))]
+    if values.get("time_limit_s", 600) < 10:
+        errors["time_limit_s"] = [str(_("答题时限至少 10 秒。"))]
+    if values.get("grace_s", 0) < 0 or values.get("grace_s", 0) > 600:
+        errors["grace_s"] = [str(_("交卷宽限应在 0 到 600 秒之间。"))]
+    if values.get("tries_per_day", 1) < 1:
+        errors["tries_per_day"] = [str(_("每天可答次数至少为 1。"))]
+    if values.get("pass_score", 0) < 0:
+        errors["pass_score"] = [str(_("及格分不能为负数。"))]
+    choices = {
+        "counted": Contest.Counted.values,
+        "partial_credit": Contest.PartialCredit.values,
+        "reveal": Contest.Reveal.values,
+        "certificate": Contest.CertificateRule.values,
+    }
+    for name, allowed in choices.items():
+        if name in values and values[name] not in allowed:
+            errors[name] = [str(_("取值无效。"))]
+    if rules is not None:
+        problems = []
+        if not rules:
+            problems.append(str(_("请至少设置一条组卷规则。")))
+        for i, r in enumerate(rules, 1):
+            if r.count < 1 or r.points < 1:
+                problems.append(str(_("第 %(i)d 条规则的题数和分值都至少为 1。") % {"i": i}))
+            if r.difficulty and r.difficulty not in Difficulty.values:
+                problems.append(str(_("第 %(i)d 条规则的难度无效。") % {"i": i}))
+        if sum(r.count for r in rules) > 200:
+            problems.append(str(_("一份试卷最多 200 道题。")))
+        if problems:
+            errors["rules"] = problems
+    if errors:
+        raise InvalidInput(detail={"fields": errors})
+
+
+def _set_rules(contest: Contest, rules: Sequence[RuleSpec]) -> None:
+    contest.rules.all().delete()
+    PaperRule.objects.bulk_create(
+        [
+            PaperRule(
+                contest=contest,
+                position=i,
+                category=r.category.strip(),
+                difficulty=r.difficulty,
+                count=r.count,
+                points=r.points,
+            )
+            for i, r in enumerate(rules, 1)
+        ]
+    )
+
+
+def _check_pool(contest: Contest, rules: Sequence[RuleSpec]) -> None:
+    """Refuse rules the bank cannot fill, saying which."""
+    problems = []
+    for i, r in enumerate(rules, 1):
+        available = _candidates(contest.bank_id, r.category.strip(), r.difficulty).count()
+        if available < r.count:
+            problems.append(
+                str(
+                    _("第 %(i)d 条规则需要 %(n)d 道题，题库中只有 %(m)d 道。")
+                    % {"i": i, "n": r.count, "m": available}
+                )
+            )
+    if problems:
+        raise InvalidInput(detail={"fields": {"rules": problems}})
+
+
+@transaction.atomic
+def contest_create(
+    *,
+    actor: Any,
+    campaign: Campaign,
+    title: str,
+    rules: Sequence[RuleSpec],
+    bank: Organization | None = None,
+    description: str = "",
+    time_limit_s: int = 600,
+    grace_s: int = 30,
+    tries_per_day: int = 3,
+    counted: str = Contest.Counted.BEST,
+    pass_score: int = 60,
+    partial_credit: str = Contest.PartialCredit.ALL_OR_NOTHING,
+    reveal: str = Contest.Reveal.AFTER_SUBMIT,
+    certificate: str = Contest.CertificateRule.PASSED,
+) -> Contest:
+    """A contest in ``campaign``'s quiz phase, drawing from ``bank``'s questions (the
+    organizer's bank by default). The officer must administer both."""
+    _require_officer(actor=actor, organization=campaign.organizer)
+    bank = bank or campaign.organizer
+    _require_officer(actor=actor, organization=bank)
+    values = {
+        "title": title.strip(),
+        "description": description,
+        "time_limit_s": time_limit_s,
+        "grace_s": grace_s,
+        "tries_per_day": tries_per_day,
+        "counted": counted,
+        "pass_score": pass_score,
+        "partial_credit": partial_credit,
+        "reveal": reveal,
+        "certificate": certificate,
+    }
+    _check_settings(values, rules)
+    contest = Contest(campaign=campaign, bank=bank, created_by=actor, **values)
+    _check_pool(contest, rules)
+    contest.save()
+    _set_rules(contest, rules)
+    audit_record(actor=actor, action="contest.create", target=contest)
+    return contest
+
+
+@transaction.atomic
+def contest_update(
+    *,
+    actor: Any,
+    contest: Contest,
+    rules: Sequence[RuleSpec] | None = None,
+    bank: Organization | None = None,
+    **settings: Any,
+) -> Contest:
+    """Change a contest's settings (any of contest_create's keywords); papers already drawn
+    keep their questions and points."""
+    _require_officer(actor=actor, organization=contest.campaign.organizer)
+    unknown = set(settings) - set(_SETTINGS)
+    if unknown:
+        raise InvalidInput(detail={"fields": {k: [str(_("未知设置。"))] for k in sorted(unknown)}})
+    if "title" in settings:
+        settings["title"] = str(settings["title"]).strip()
+    _check_settings(settings, rules)
+    if bank is not None:
+        _require_officer(actor=actor, organization=bank)
+        contest.bank = bank
+    for name, value in settings.items():
+        setattr(contest, name, value)
+    if rules is not None:
+        _check_pool(contest, rules)
+        _set_rules(contest, rules)
+    contest.save()
+    audit_record(
+        actor=actor,
+        action="contest.update",
+        target=contest,
+        data={k: v for k, v in settings.items() if k != "description"},
+    )
+    return contest
+
+
+@transaction.atomic
+def contest_create_standalone(
+    *,
+    actor: Any,
+    organizer: Organization,
+    slug: str,
+    title: str,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    rules: Sequence[RuleSpec],
+    publish: bool = True,
+    **settings: Any,
+) -> Contest:
+    """A contest on its own: a campaign with a single quiz phase, and its contest."""
+    campaign = campaign_create(
+        actor=actor,
+        organizer=organizer,
+        slug=slug,
+        title=title,
+        description=settings.get("description", ""),
+        phases=[
+            PhaseSpec(
+                kind=Phase.Kind.QUIZ,
+                title=str(_("知识竞赛")),
+                starts_at=starts_at,
+                ends_at=ends_at,
+                quiz_open=True,
+            )
+        ],
+        publish=publish,
+    )
+    return contest_create(actor=actor, campaign=campaign, title=title, rules=rules, **settings)
+
+
+# --- attempts -------------------------------------------------------------------------------
+
+
+def _candidates(bank_id: int, category: str, difficulty: str) -> Any:
+    qs = Question.objects.filter(
+        organization_id=bank_id, archived_at__isnull=True, current_version__isnull=False
+    )
+    if category:
+        qs = qs.filter(category=category)
+    if difficulty:
+        qs = qs.filter(difficulty=difficulty)
+    return qs
+
+
+def _draw(contest: Contest) -> list[tuple[int, int, int]]:
+    """(question id, version id, points) for each question of a fresh paper.
+
+    Least-used questions first; ties broken at random (a shuffle before a stable sort).
+    """
+    chosen: list[tuple[int, int, int]] = []
+    taken: set[int] = set()
+    for rule in contest.rules.all():
+        pool = [
+            row
+            for row in _candidates(contest.bank_id, rule.category, rule.difficulty).values_list(
+                "pk", "current_version_id", "times_used"
+            )
+            if row[0] not in taken
+        ]
+        if len(pool) < rule.count:
+            raise PaperUnavailable(detail={"rule": rule.position})
+        random.shuffle(pool)
+        pool.sort(key=lambda row: row[2])
+        for pk, version_id, _used in pool[: rule.count]:
+            chosen.append((pk, version_id, rule.points))
+            taken.add(pk)
+    random.shuffle(chosen)
+    return chosen
+
+
+def _worker_organization(worker: Any) -> Organization | None:
+    membership = (
+        Membership.objects.select_related("organization")
+        .filter(user=worker, left_at__isnull=True)
+        .first()
+    )
+    return membership.organization if membership else None
+
+
+def _zone_city_id(worker: Any) -> str | None:
+    city = worker.city
+    if city is None:
+        return None
+    return str(city.zone_city_id or city.code)
+
+
+def _closes_at(attempt: Attempt, contest: Contest) -> dt.datetime:
+    return attempt.deadline + dt.timedelta(seconds=contest.grace_s)
+
+
+def attempt_start(*, contest: Contest, worker: Any) -> Attempt:
+    """Start a try, or come back to the one in progress (same paper, same deadline).
+
+    Refused when the quiz phase is closed, the worker is outside the organizer's subtree, or
+    today's tries (Asia/Shanghai days) are used up.
+    """
+    now = clock.now()
+    current = (
+        Attempt.objects.filter(contest=contest, worker=worker, status=Attempt.Status.IN_PROGRESS)
+        .order_by("-pk")
+        .first()
+    )
+    if current is not None:
+        if now <= _closes_at(current, contest):
+            return current
+        _expire_one(attempt_id=current.pk, at=now)
+    campaign = contest.campaign
+    phase_require(campaign=campaign, switch="quiz_open", at=now)
+    organization = _worker_organization(worker)
+    campaign_require_member(campaign=campaign, organization=organization)
+    assert organization is not None
+    today = now.astimezone(clock.SHANGHAI).date()
+    used = Attempt.objects.filter(contest=contest, worker=worker, day=today).count()
+    if used >= contest.tries_per_day:
+        raise NoTriesLeft(
+            _("今天的 %(n)d 次答题机会已用完，明天（北京时间零点后）再来吧。")
+            % {"n": contest.tries_per_day},
+            detail={"tries_per_day": contest.tries_per_day, "used": used},
+        )
+    paper = _draw(contest)
+    try:
+        with transaction.atomic():
+            attempt = Attempt.objects.create(
+                contest=contest,
+                worker=worker,
+                organization=organization,
+                zone_city_id=_zone_city_id(worker),
+                day=today,
+                try_number=used + 1,
+                started_at=now,
+                deadline=now + dt.timedelta(seconds=contest.time_limit_s),
+                max_score=sum(points for _q, _v, points in paper),
+            )
+            AttemptItem.objects.bulk_create(
+                [
+                    AttemptItem(
+                        attempt=attempt,
+                        position=i,
+                        version_id=version_id,
+                        order=[],
+                        points=points,
+                    )
+                    for i, (_q, version_id, points) in enumerate(paper, 1)
+                ]
+            )
+            _shuffle_options(attempt)
+            # One statement, rows locked in id order, so concurrent starts do not deadlock.
+            Question.objects.filter(pk__in=sorted(q for q, _v, _p in paper)).update(
+                times_used=F("times_used") + 1
+            )
+    except IntegrityError:
+        # A concurrent start of the same worker won: return its attempt, or refuse the try.
+        again = Attempt.objects.filter(
+            contest=contest, worker=worker, status=Attempt.Status.IN_PROGRESS
+        ).first()
+        if again is not None:
+            return again
+        raise NoTriesLeft(detail={"tries_per_day": contest.tries_per_day}) from None
+    transaction.on_commit(_ensure_sweeper)
+    return attempt
+
+
+def _shuffle_options(attempt: Attempt) -> None:
+    items = list(attempt.items.select_related("version"))
+    for item in items:
+        n = len(item.version.options)
+        order = list(range(n))
+        if item.version.kind != QuestionKind.TRUE_FALSE:  # 正确 before 错误, always
+            random.shuffle(order)
+        item.order = order
+    AttemptItem.objects.bulk_update(items, ["order"])
+
+
+def displayed_to_stored(item: AttemptItem, letters: str) -> str:
+    """The version's letters for the letters the worker saw."""
+    return "".join(sorted(LETTERS[item.order[LETTERS.index(ch)]] for ch in letters))
+
+
+def stored_to_displayed(item: AttemptItem, letters: str) -> str:
+    return "".join(sorted(LETTERS[item.order.index(LETTERS.index(ch))] for ch in letters))
+
+
+def grade(*, answer: str, response: str, points: int, kind: str, partial_credit: str) -> int:
+    if not response:
+        return 0
+    if response == answer:
+        return points
+    if (
+        kind == QuestionKind.MULTIPLE
+        and partial_credit == Contest.PartialCredit.PROPORTIONAL
+        and set(response) < set(answer)
+    ):
+        return points * len(response) // len(answer)
+    return 0
+
+
+def _parse_choice(item: AttemptItem, choice: str | Sequence[str]) -> str:
+    raw = choice if isinstance(choice, str) else ",".join(choice)
+    if not raw.strip():
+        return ""
+    parsed = importing.answer_parse(raw, kind=QuestionKind.SINGLE)
+    n = len(item.order)
+    if parsed is None or any(ch not in LETTERS[:n] for ch in parsed):
+        raise InvalidInput.for_field("choice", _("请从本题的选项中选择。"))
+    if item.version.kind != QuestionKind.MULTIPLE and len(parsed) != 1:
+        raise InvalidInput.for_field("choice", _("本题只能选一个答案。"))
+    return parsed
+
+
+def _locked(attempt: Attempt, worker: Any) -> Attempt:
+    locked = (
+        Attempt.objects.select_for_update()
+        .select_related("contest")
+        .filter(pk=attempt.pk, worker_id=worker.pk)
+        .first()
+    )
+    if locked is None:
+        raise NotFound(detail={"attempt": attempt.pk})
+    return locked
+
+
+@transaction.atomic
+def attempt_answer(
+    *, attempt: Attempt, worker: Any, position: int, choice: str | Sequence[str], seq: int
+) -> AttemptItem:
+    """Save (and grade, out of sight) the answer to one question of the paper.
+
+    ``seq`` grows with every save the page sends. The same save sent twice changes nothing;
+    an older one than the last accepted is refused as stale.
+    """
+    attempt = _locked(attempt, worker)
+    if attempt.is_finished:
+        raise AttemptClosed(detail={"attempt": attempt.pk, "status": attempt.status})
+    if clock.now() > _closes_at(attempt, attempt.contest):
+        raise TimeUp(detail={"attempt": attempt.pk, "deadline": attempt.deadline.isoformat()})
+    item = (
+        AttemptItem.objects.select_related("version")
+        .filter(attempt=attempt, position=position)
+        .first()
+    )
+    if item is None:
+        raise NotInPaper(detail={"position": position})
+    response = displayed_to_stored(item, _parse_choice(item, choice))
+    if seq <= attempt.seq:
+        if response == item.response:
+            return item  # a repeat of a save already applied
+        raise StaleSequence(detail={"seq": attempt.seq})
+    item.response = response
+    item.answered_at = clock.now()
+    item.awarded = grade(
+        answer=item.version.answer,
+        response=response,
+        points=item.points,
+        kind=item.version.kind,
+        partial_credit=attempt.contest.partial_credit,
+    )
+    item.save(update_fields=["response", "answered_at", "awarded"])
+    Attempt.objects.filter(pk=attempt.pk).update(seq=seq)
+    return item
+
+
+@transaction.atomic
+def attempt_submit(*, attempt: Attempt, worker: Any, seq: int | None = None) -> Attempt:
+    """Hand in the paper. A second submit returns the finished attempt unchanged; a submit
+    older than the last save (``seq``) or later than the deadline plus grace is refused."""
+    attempt = _locked(attempt, worker)
+    if attempt.is_finished:
+        return attempt
+    now = clock.now()
+    if now > _closes_at(attempt, attempt.contest):
+        raise TimeUp(detail={"attempt": attempt.pk, "deadline": attempt.deadline.isoformat()})
+    if seq is not None and seq < attempt.seq:
+        raise StaleSequence(detail={"seq": attempt.seq})
+    _finish(attempt, status=Attempt.Status.SUBMITTED, at=now)
+    return attempt
+
+
+def _better(a: Attempt, r: ContestResult) -> bool:
+    assert a.elapsed_ms is not None
+    return (a.score, -a.elapsed_ms) > (r.score, -r.elapsed_ms)
+
+
+def _finish(attempt: Attempt, *, status: str, at: dt.datetime) -> None:
+    """Score a locked attempt, keep the counted result, report participation, certify."""
+    contest = attempt.contest
+    score = sum(AttemptItem.objects.filter(attempt=attempt).values_list("awarded", flat=True))
+    limit_ms = contest.time_limit_s * 1000
+    elapsed = min(int((at - attempt.started_at).total_seconds() * 1000), limit_ms)
+    attempt.status = status
+    attempt.finished_at = at
+    attempt.elapsed_ms = max(elapsed, 0)
+    attempt.score = score
+    attempt.passed = score >= contest.pass_score
+    attempt.save(
+        update_fields=["status", "finished_at", "elapsed_ms", "score", "passed", "updated_at"]
+    )
+    organization = attempt.organization
+    result = (
+        ContestResult.objects.select_for_update()
+        .filter(contest=contest, worker_id=attempt.worker_id)
+        .first()
+    )
+    fields = {
+        "attempt": attempt,
+        "organization": organization,
+        "org_path": organization.path,
+        "zone_city_id": attempt.zone_city_id,
+        "score": score,
+        "elapsed_ms": attempt.elapsed_ms,
+        "finished_at": at,
+        "passed": attempt.passed,
+    }
+    if result is None:
+        ContestResult.objects.create(contest=contest, worker_id=attempt.worker_id, **fields)
+    else:
+        result.tries += 1
+        counts = contest.counted == Contest.Counted.LAST or (
+            contest.counted == Contest.Counted.BEST and _better(attempt, result)
+        )
+        if counts:
+            for name, value in fields.items():
+                setattr(result, name, value)
+        result.save()
+    participation_record(
+        campaign=contest.campaign,
+        worker=attempt.worker,
+        kind="quiz",
+        key=f"quiz-attempt:{attempt.pk}",
+        organization=organization,
+        zone_city=attempt.zone_city,
+        value=score,
+    )
+    if contest.certificate == Contest.CertificateRule.FINISHED or (
+        contest.certificate == Contest.CertificateRule.PASSED and attempt.passed
+    ):
+        _certify(attempt)
+
+
+def certificate_source(*, contest: Contest, worker: Any) -> str:
+    return f"quiz-contest:{contest.pk}:{worker.pk}"
+
+
+def _duration(ms: int) -> str:
+    seconds = ms // 1000
+    return str(_("%(m)d分%(s)d秒") % {"m": seconds // 60, "s": seconds % 60})
+
+
+def _certify(attempt: Attempt) -> None:
+    from saidao.certificates.models import Certificate
+    from saidao.certificates.services import certificate_issue
+
+    contest = attempt.contest
+    worker = attempt.worker
+    assert attempt.elapsed_ms is not None and attempt.finished_at is not None
+    certificate_issue(
+        holder=worker,
+        holder_name=worker.real_name,
+        kind=Certificate.Kind.CONTEST,
+        title=str(_("成绩合格") if attempt.passed else _("完成答题")),
+        event_name=contest.title,
+        issuer=contest.campaign.organizer,
+        issued_on=attempt.finished_at.astimezone(clock.SHANGHAI).date(),
+        details=[
+            (str(_("成绩")), str(_("%(n)d 分") % {"n": attempt.score})),
+            (str(_("用时")), _duration(attempt.elapsed_ms)),
+        ],
+        source=certificate_source(contest=contest, worker=worker),
+    )
+
+
+@transaction.atomic
+def _expire_one(*, attempt_id: int, at: dt.datetime) -> bool:
+    attempt = (
+        Attempt.objects.select_for_update()
+        .select_related("contest", "organization", "worker")
+        .filter(pk=attempt_id, status=Attempt.Status.IN_PROGRESS)
+        .first()
+    )
+    if attempt is None or at <= _closes_at(attempt, attempt.contest):
+        return False
+    # Handed in with what was saved, at the deadline: the time limit is the time taken.
+    _finish(attempt, status=Attempt.Status.TIMED_OUT, at=attempt.deadline)
+    return True
+
+
+def attempts_expire(*, at: dt.datetime | None = None) -> int:
+    """Hand in every attempt whose deadline plus grace has passed; returns how many."""
+    at = at or clock.now()
+    due = Attempt.objects.filter(status=Attempt.Status.IN_PROGRESS, deadline__lt=at).values_list(
+        "pk", flat=True
+    )
+    return sum(_expire_one(attempt_id=pk, at=at) for pk in list(due[:1000]))
+
+
+def _ensure_sweeper() -> None:
+    from .tasks import ensure_sweeper  # tasks imports this module
+
+    ensure_sweeper()

@@ -1,0 +1,63 @@
+"""Background work of contests; imported by QuizzesConfig.ready and Celery's autodiscovery.
+
+Attempts whose deadline plus grace has passed are handed in with what was saved by
+``quizzes.attempts_expire``. It runs periodically: from Celery beat when scaled (the schedule
+is added in QuizzesConfig.ready), from a sweeper thread of the web process when embedded
+(started by the first attempt, ticking while attempts are open). Any read of an expired attempt
+by its worker also closes it, so nothing waits on the sweep to be correct.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from saidao.core.tasks import task
+
+from .models import Attempt
+from .services import attempts_expire
+
+log = logging.getLogger(__name__)
+SWEEP_EVERY_S = 15.0
+
+_sweeper: threading.Thread | None = None
+_lock = threading.Lock()
+
+
+@task(name="quizzes.attempts_expire", retries=2, backoff_s=5.0)
+def attempts_expire_task() -> int:
+    return attempts_expire()
+
+
+def _sweep_forever() -> None:
+    global _sweeper
+    while True:
+        time.sleep(SWEEP_EVERY_S)
+        close_old_connections()
+        try:
+            attempts_expire()
+            if not Attempt.objects.filter(status=Attempt.Status.IN_PROGRESS).exists():
+                with _lock:
+                    _sweeper = None  # the next attempt starts a new sweeper
+                return
+        except Exception:
+            log.exception("quiz attempt sweep failed; retrying")
+        finally:
+            close_old_connections()
+
+
+def ensure_sweeper() -> None:
+    """Start the embedded sweeper thread if it is not running (the thread runner only)."""
+    global _sweeper
+    if settings.SAIDAO_TASK_RUNNER != "thread":
+        return
+    with _lock:
+        if _sweeper is None or not _sweeper.is_alive():
+            _sweeper = threading.Thread(
+                target=_sweep_forever, name="saidao-quiz-sweeper", daemon=True
+            )
+            _sweeper.start()
