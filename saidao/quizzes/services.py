@@ -218,21 +218,11 @@ def question_create(
     question = Question.objects.create(
         organization=organization, created_by=actor, **content.__dict__
     )
-    question.current_version = QuestionVersion.objects.create(**_version_of(question, 1).__dict__)
+    version = _version_of(question, 1)
+    version.save()
+    question.current_version = version
     question.save(update_fields=["current_version"])
     return question
-
-
-def _model_kwargs(version: QuestionVersion) -> dict[str, Any]:
-    return {
-        "question": version.question,
-        "number": version.number,
-        "kind": version.kind,
-        "stem": version.stem,
-        "options": version.options,
-        "answer": version.answer,
-        "explanation": version.explanation,
-    }
 
 
 @transaction.atomic
@@ -274,10 +264,12 @@ def question_update(
     current = question.current_version
     fresh = _version_of(question, 1)
     if current is None:
-        question.current_version = QuestionVersion.objects.create(**_model_kwargs(fresh))
+        fresh.save()
+        question.current_version = fresh
     elif AttemptItem.objects.filter(version=current).exists():
         fresh.number = current.number + 1
-        question.current_version = QuestionVersion.objects.create(**_model_kwargs(fresh))
+        fresh.save()
+        question.current_version = fresh
     else:
         fresh.pk = current.pk
         fresh.number = current.number

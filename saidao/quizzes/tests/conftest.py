@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+
+class Clock:
+    """Moves ``saidao.core.clock.now`` for the services and selectors."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.at: dt.datetime | None = None
+        monkeypatch.setattr("saidao.core.clock.now", self.now)
+
+    def now(self) -> dt.datetime:
+        return self.at or timezone.now()
+
+    def set(self, at: dt.datetime) -> None:
+        self.at = at
+
+    def advance(self, **delta: float) -> None:
+        self.at = self.now() + dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return Clock(monkeypatch)
