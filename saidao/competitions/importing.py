@@ -1,0 +1,254 @@
+"""Importing period reports from .xlsx: every row checked, every error with its row and
+reason, and nothing saved unless the whole file is right."""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
+
+from saidao.accounts.phones import normalize_phone
+from saidao.core.errors import SaidaoError
+
+from .errors import ImportInvalid
+from .models import Competition, Indicator, Participant, Period, Report
+
+UNIT_CODE = "参赛单位编码"
+PERSON_PHONE = "参赛人手机号"
+COLUMNS = ("指标", "期间", "数值", "单位", "备注")
+MAX_ROWS = 50000
+
+
+@dataclass
+class ImportRow:
+    row: int
+    participant: Participant
+    indicator: Indicator
+    period: Period
+    value: str
+    unit: str
+    note: str
+
+
+@dataclass
+class ImportParse:
+    rows: list[ImportRow] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def error(self, row: int, column: str, message: str) -> None:
+        self.errors.append({"row": row, "column": column, "message": message})
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _raw_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "x"  # a TRUE/FALSE cell is not a number
+    if isinstance(value, float):
+        return repr(value)
+    return str(value).strip()
+
+
+def reports_parse(*, actor: Any, competition: Competition, file: IO[bytes]) -> ImportParse:
+    """Check every row against the competition; saves nothing."""
+    from .selectors import user_can_report
+
+    result = ImportParse()
+    try:
+        wb = load_workbook(file, read_only=True, data_only=True)
+    except Exception:
+        result.error(0, "", _("无法读取文件，请上传 .xlsx 格式的填报表（可先下载模板）。"))
+        return result
+    ws = wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    header = [_text(v) for v in next(rows, ())]
+    who = (
+        UNIT_CODE
+        if competition.participant_kind == Competition.ParticipantKind.UNIT
+        else PERSON_PHONE
+    )
+    missing = [c for c in (who, *COLUMNS) if c not in header]
+    if missing:
+        result.error(
+            1, "", _("第一行缺少列：%(cols)s。请使用模板的表头。") % {"cols": "、".join(missing)}
+        )
+        wb.close()
+        return result
+    index = {name: header.index(name) for name in (who, *COLUMNS)}
+    col = {name: f"{get_column_letter(i + 1)}（{name}）" for name, i in index.items()}
+    participants = list(
+        competition.participants.select_related("home", "competition__program__organization")
+    )
+    if who == UNIT_CODE:
+        by_key = {p.code: p for p in participants}
+    else:
+        by_key = {
+            p.user.phone: p
+            for p in competition.participants.select_related(
+                "user", "home", "competition__program__organization"
+            )
+            if p.user
+        }
+    indicators = list(competition.indicators.all())
+    by_name = {i.name: i for i in indicators} | {i.code: i for i in indicators}
+    periods = {p.key: p for p in competition.periods.all()} | {
+        p.label: p for p in competition.periods.all()
+    }
+    allowed: dict[int, bool] = {}
+    seen: dict[tuple[int, int, int], int] = {}
+    for n, values in enumerate(rows, start=2):
+        cells = {name: values[i] if i < len(values) else None for name, i in index.items()}
+        if not any(_text(v) for v in cells.values()):
+            continue
+        if n - 1 > MAX_ROWS:
+            result.error(n, "", _("最多 %(n)d 行，请拆分后分批导入。") % {"n": MAX_ROWS})
+            break
+        key = _text(cells[who])
+        if who == PERSON_PHONE:
+            key = normalize_phone(key)
+        p = by_key.get(key)
+        ok = True
+        if not key:
+            result.error(n, col[who], _("不能为空。"))
+            ok = False
+        elif p is None:
+            result.error(n, col[who], _("“%(v)s”不是本竞赛的参赛者。") % {"v": key})
+            ok = False
+        else:
+            if p.pk not in allowed:
+                allowed[p.pk] = user_can_report(user=actor, participant=p)
+            if not allowed[p.pk]:
+                result.error(n, col[who], _("您不是“%(p)s”的填报员。") % {"p": p.name})
+                ok = False
+        ind = by_name.get(_text(cells["指标"]))
+        if ind is None:
+            result.error(
+                n, col["指标"], _("“%(v)s”不是本竞赛的指标。") % {"v": _text(cells["指标"])}
+            )
+            ok = False
+        elif ind.source != Indicator.Source.REPORTED:
+            result.error(n, col["指标"], _("指标“%(v)s”由系统计算，不需要填报。") % {"v": ind.name})
+            ok = False
+        period = periods.get(_text(cells["期间"]).upper()) or periods.get(_text(cells["期间"]))
+        if period is None:
+            result.error(
+                n, col["期间"], _("“%(v)s”不是本竞赛的考核期。") % {"v": _text(cells["期间"])}
+            )
+            ok = False
+        elif period.state != Period.State.OPEN:
+            result.error(
+                n,
+                col["期间"],
+                _("考核期“%(p)s”%(s)s，不能再填报。")
+                % {"p": period.label, "s": period.get_state_display()},
+            )
+            ok = False
+        raw = _raw_value(cells["数值"])
+        unit = _text(cells["单位"])
+        if ind is not None:
+            from .services import value_parse
+
+            try:
+                value_parse(raw, indicator=ind)
+            except SaidaoError as exc:
+                result.error(n, col["数值"], str(exc.message))
+                ok = False
+            if unit != ind.unit:
+                result.error(
+                    n,
+                    col["单位"],
+                    _("指标“%(i)s”的计量单位是“%(u)s”，填报的是“%(g)s”。")
+                    % {"i": ind.name, "u": ind.unit or "-", "g": unit or "-"},
+                )
+                ok = False
+        if ok and p is not None and ind is not None and period is not None:
+            dup = (p.pk, ind.pk, period.pk)
+            if dup in seen:
+                result.error(n, "", _("与第 %(row)d 行重复。") % {"row": seen[dup]})
+                continue
+            seen[dup] = n
+            result.rows.append(ImportRow(n, p, ind, period, raw, unit, _text(cells["备注"])[:200]))
+    wb.close()
+    if not result.rows and not result.errors:
+        result.error(2, "", _("文件中没有数据行。"))
+    return result
+
+
+def reports_import(
+    *, actor: Any, competition: Competition, file: IO[bytes], submit: bool = False
+) -> Any:
+    """Save every row as the participants' reports (drafts, or submitted when ``submit``);
+    ImportInvalid listing every error, and nothing saved, otherwise."""
+    from .services import ImportResult, report_save, report_submit
+
+    parsed = reports_parse(actor=actor, competition=competition, file=file)
+    if parsed.errors:
+        raise ImportInvalid(detail={"errors": parsed.errors})
+    groups: dict[tuple[int, int], list[ImportRow]] = defaultdict(list)
+    for r in parsed.rows:
+        groups[(r.participant.pk, r.period.pk)].append(r)
+    errors: list[dict[str, Any]] = []
+    reports: list[Report] = []
+    try:
+        with transaction.atomic():
+            for rows in groups.values():
+                first = rows[0]
+                try:
+                    report = report_save(
+                        actor=actor,
+                        participant=first.participant,
+                        period=first.period,
+                        values={r.indicator.code: r.value for r in rows},
+                        units={r.indicator.code: r.unit for r in rows},
+                        notes={r.indicator.code: r.note for r in rows},
+                    )
+                    if submit:
+                        report = report_submit(actor=actor, report=report)
+                    reports.append(report)
+                except SaidaoError as exc:
+                    for r in rows:
+                        errors.append({"row": r.row, "column": "", "message": str(exc.message)})
+            if errors:
+                raise ImportInvalid(detail={"errors": sorted(errors, key=lambda e: e["row"])})
+    except ImportInvalid:
+        raise
+    return ImportResult(reports=reports, values=len(parsed.rows))
+
+
+def import_template(*, competition: Competition, period: Period | None = None) -> bytes:
+    """A template with the header and one example row per reported indicator."""
+    unit = competition.participant_kind == Competition.ParticipantKind.UNIT
+    who = UNIT_CODE if unit else PERSON_PHONE
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = _("填报")
+    ws.append([who, *COLUMNS])
+    first = competition.participants.select_related("user").order_by("code").first()
+    key = ""
+    if first is not None:
+        key = first.code if unit else (first.user.phone if first.user else "")
+    period = period or competition.periods.order_by("-starts_on").first()
+    for ind in competition.indicators.filter(source=Indicator.Source.REPORTED).order_by(
+        "position", "id"
+    ):
+        ws.append([key, ind.name, period.key if period else "", None, ind.unit, ""])
+    for i in range(1, len(COLUMNS) + 2):
+        ws.column_dimensions[get_column_letter(i)].width = 18
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
