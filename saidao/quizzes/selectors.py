@@ -8,6 +8,7 @@ Public selectors (keyword-only; stable, new ones are added, none renamed):
 - ``question_categories(*, organization) -> list[str]``
 - ``contests_for_officer(*, user) -> QuerySet[Contest]``;
   ``contest_get_for_officer(*, user, pk) -> Contest``
+- ``contest_get_for_results(*, user, pk) -> Contest`` (officers of the organizer or under it)
 - ``contests_of_campaign(*, campaign) -> QuerySet[Contest]``
 - ``contest_get(*, pk) -> Contest`` (published campaigns only; NotFound otherwise)
 - ``attempt_get_for_worker(*, worker, pk) -> Attempt``
@@ -108,6 +109,23 @@ def contest_get_for_officer(*, user: Any, pk: int) -> Contest:
     if contest is None:
         raise NotFound(detail={"contest": pk})
     return contest
+
+
+def contest_get_for_results(*, user: Any, pk: int) -> Contest:
+    """A contest whose results the officer may read: they administer its organizer, or an
+    organization under it (and then see their own subtree)."""
+    contest = _contests().filter(pk=pk).first()
+    if contest is None or not _may_read_results(user, contest):
+        raise NotFound(detail={"contest": pk})
+    return contest
+
+
+def _may_read_results(user: Any, contest: Contest) -> bool:
+    organizer = contest.campaign.organizer
+    return any(
+        organizer.path.startswith(p) or p.startswith(organizer.path)
+        for p in officer_paths(user=user)
+    )
 
 
 def contests_of_campaign(*, campaign: Campaign) -> QuerySet[Contest]:
@@ -467,9 +485,7 @@ def results_by_organization(
 ) -> list[OrgResults]:
     """For an officer: each organization of their subtree (or of ``parent``'s) with results,
     its own workers' participants, passes, average and best counted score."""
-    if not organization_in_scope(user=user, organization=contest.campaign.organizer) and not any(
-        p.startswith(contest.campaign.organizer.path) for p in officer_paths(user=user)
-    ):
+    if not _may_read_results(user, contest):
         raise OutsideScope(detail={"contest": contest.pk})
     paths = [parent.path] if parent is not None else officer_paths(user=user)
     if parent is not None and not organization_in_scope(user=user, organization=parent):
