@@ -16,7 +16,6 @@ import io
 import logging
 import shutil
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -26,6 +25,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from saidao.core import clock
 from saidao.core.errors import SaidaoError
@@ -53,9 +53,9 @@ MUTED: RGB = (110, 90, 70)
 WHITE: RGB = (255, 255, 255)
 
 # Layout landmarks that tests use to look at the drawing.
-NAME_BASELINE = 500
+NAME_BASELINE = 480
 NAME_SIZE = 92
-QR_BOX = (130, 1130, 350, 1350)  # x0, y0, x1, y1
+QR_BOX = (140, 1150, 350, 1360)  # x0, y0, x1, y1
 
 
 class FontMissing(SaidaoError):
@@ -172,35 +172,64 @@ def display_code(code: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    """The name as the public verify page shows it: the surname only (吴小利 -> 吴**)."""
+    """The name as the public verify page shows it: the first character and one star
+    (吴小利 -> 吴*), so neither the given name nor its length shows."""
     name = name.strip()
-    if not name:
-        return ""
-    if " " in name and name.isascii():  # "Li Ming" -> "L*** M***": no whole word shown
-        return " ".join(w[0] + "*" * (len(w) - 1) for w in name.split())
-    return name[0] + "*" * max(len(name) - 1, 1)
+    return name[0] + "*" if name else ""
 
 
 # Text layout -------------------------------------------------------------------------------
 
+# Never at the start of a line (closing marks) or at its end (opening marks): the Chinese rule.
+_NO_START = set("，。、；：？！」』”’）》〉】,.;:?!)%")
+_NO_END = set("「『“‘（《〈【(")
 
-def _wrap(surface: Surface, text: str, *, size: float, bold: bool, width: float) -> list[str]:
-    """Break ``text`` into lines no wider than ``width``: between any two CJK characters, at
-    spaces in Latin text, and inside a Latin word only when it alone is too wide."""
+
+def _tokens(text: str) -> list[str]:
+    """Units that a line may break between: each CJK character, each Latin word, each space;
+    punctuation sticks to its neighbour."""
+    out: list[str] = []
+    word = ""
+    for ch in text:
+        if ch.isascii() and not ch.isspace() and ch not in _NO_START and ch not in _NO_END:
+            word += ch
+            continue
+        if word:
+            out.append(word)
+            word = ""
+        out.append(ch)
+    if word:
+        out.append(word)
+    merged: list[str] = []
+    glue_next = False
+    for tok in out:
+        # A number keeps its unit: "2024年", "95分" never break in the middle.
+        after_number = bool(merged) and merged[-1][-1].isdigit() and not tok.isascii()
+        if merged and (glue_next or tok in _NO_START or after_number):
+            merged[-1] += tok
+        else:
+            merged.append(tok)
+        glue_next = tok in _NO_END
+    return merged
+
+
+def _greedy(
+    surface: Surface, tokens: list[str], *, size: float, bold: bool, width: float
+) -> list[str]:
     lines: list[str] = []
     line = ""
-    for token in _tokens(text):
+    for token in tokens:
         candidate = line + token
-        if not line or surface.measure(candidate, size=size, bold=bold) <= width:
+        if not line.strip() or surface.measure(candidate, size=size, bold=bold) <= width:
             line = candidate
             continue
-        lines.append(line.rstrip())
-        line = token.lstrip()
-    if line:
-        lines.append(line.rstrip())
+        lines.append(line.strip())
+        line = token
+    if line.strip():
+        lines.append(line.strip())
     out: list[str] = []
-    for item in lines:  # a single over-long token is cut by characters
-        while surface.measure(item, size=size, bold=bold) > width and len(item) > 1:
+    for item in lines:  # a single token wider than the line is cut by characters
+        while len(item) > 1 and surface.measure(item, size=size, bold=bold) > width:
             cut = len(item) - 1
             while cut > 1 and surface.measure(item[:cut], size=size, bold=bold) > width:
                 cut -= 1
@@ -210,18 +239,43 @@ def _wrap(surface: Surface, text: str, *, size: float, bold: bool, width: float)
     return out
 
 
-def _tokens(text: str) -> Iterator[str]:
-    word = ""
-    for ch in text:
-        if ch.isascii() and not ch.isspace():
-            word += ch
-            continue
-        if word:
-            yield word
-            word = ""
-        yield ch
-    if word:
-        yield word
+def _wrap(surface: Surface, text: str, *, size: float, bold: bool, width: float) -> list[str]:
+    """Lines no wider than ``width``, as even as possible (no lonely last character).
+
+    Text with spaces breaks at the spaces when every phrase fits; otherwise between any two
+    CJK characters or Latin words.
+    """
+    text = " ".join(text.split())
+    if not text:
+        return [""]
+    phrases = text.split(" ")
+    if len(phrases) > 1 and all(surface.measure(p, size=size, bold=bold) <= width for p in phrases):
+        tokens = [p + " " for p in phrases[:-1]] + [phrases[-1]]
+    else:
+        tokens = _tokens(text)
+    lines = _greedy(surface, tokens, size=size, bold=bold, width=width)
+    if len(lines) < 2:
+        return lines
+    # The narrowest width that still needs no more lines gives the most even break.
+    lo, hi = width / len(lines), width
+    best = lines
+    for _step in range(8):
+        mid = (lo + hi) / 2
+        trial = _greedy(surface, tokens, size=size, bold=bold, width=mid)
+        if len(trial) <= len(lines):
+            best, hi = trial, mid
+        else:
+            lo = mid
+    return best
+
+
+@dataclass
+class _Line:
+    text: str
+    size: float
+    bold: bool
+    color: RGB
+    before: float  # space above the baseline, from the previous line's baseline
 
 
 def _fit(
@@ -255,6 +309,14 @@ def _diamond(surface: Surface, cx: float, cy: float, r: float, color: RGB) -> No
     surface.polygon([(cx, cy - r), (cx + r, cy), (cx, cy + r), (cx - r, cy)], fill=color)
 
 
+def _rule(surface: Surface, y: float, half: float) -> None:
+    """A gold rule with a diamond in its middle."""
+    cx = WIDTH / 2
+    surface.rect((cx - half, y - 1, cx - 22, y + 1), fill=GOLD)
+    surface.rect((cx + 22, y - 1, cx + half, y + 1), fill=GOLD)
+    _diamond(surface, cx, y, 9, GOLD)
+
+
 def _frame(surface: Surface) -> None:
     surface.rect((0, 0, WIDTH, HEIGHT), fill=IVORY)
     surface.rect((22, 22, WIDTH - 22, HEIGHT - 22), outline=RED, width=26)
@@ -263,8 +325,6 @@ def _frame(surface: Surface) -> None:
     for cx, cy in ((64, 64), (WIDTH - 64, 64), (64, HEIGHT - 64), (WIDTH - 64, HEIGHT - 64)):
         _diamond(surface, cx, cy, 22, GOLD)
         _diamond(surface, cx, cy, 11, RED)
-    # A red band with gold edges carries the heading.
-    surface.rect((64, 130, WIDTH - 64, 134), fill=GOLD)
 
 
 def _qr(surface: Surface, url: str, box: tuple[int, int, int, int]) -> None:
@@ -295,20 +355,63 @@ def _qr(surface: Surface, url: str, box: tuple[int, int, int, int]) -> None:
             )
 
 
+BODY_TOP = NAME_BASELINE + 50  # below the name's rule
+BODY_BOTTOM = QR_BOX[1] - 40
+
+
+def _body(surface: Surface, certificate: Certificate, scale: float) -> list[_Line]:
+    """The lines between the name and the foot, at ``scale`` of their natural size."""
+    from .models import Certificate
+
+    column = WIDTH - 2 * MARGIN_X
+    if certificate.kind == Certificate.Kind.TITLE:
+        lead = _("在「%(event)s」中") % {"event": certificate.event_name}
+        award = _("荣获")
+        closing = _("特发此证，以资鼓励。")
+    else:
+        lead = _("参加「%(event)s」") % {"event": certificate.event_name}
+        award = _("获得")
+        closing = _("特发此证。")
+    out: list[_Line] = []
+    lines, size = _fit(surface, lead, size=40 * scale, bold=False, width=column, max_lines=3)
+    for i, line in enumerate(lines):
+        out.append(_Line(line, size, False, INK, size * (1.6 if i else 1.0)))
+    out.append(_Line(award, 34 * scale, False, MUTED, 70 * scale))
+    lines, size = _fit(
+        surface, certificate.title, size=64 * scale, bold=True, width=column, max_lines=2
+    )
+    for i, line in enumerate(lines):
+        out.append(_Line(line, size, True, RED, size * (1.35 if i else 1.45)))
+    pairs = certificate.detail_pairs[:5]
+    half = column / 2 - 24
+    for i, (label, value) in enumerate(pairs):
+        label_text = _fit(surface, label, size=34 * scale, bold=False, width=half, max_lines=1)
+        value_text = _fit(surface, value, size=36 * scale, bold=False, width=half, max_lines=1)
+        # A details row is drawn as two texts; "\t" marks where the label ends.
+        row = label_text[0][0] + "\t" + value_text[0][0]
+        out.append(_Line(row, value_text[1], False, INK, (96 if i == 0 else 56) * scale))
+    out.append(_Line(closing, 40 * scale, False, INK, (100 if pairs else 90) * scale))
+    return out
+
+
 def draw(surface: Surface, certificate: Certificate, *, verify_url: str) -> None:
     """The whole certificate onto ``surface``."""
     from .models import Certificate
 
     _frame(surface)
-    heading = _("荣誉证书") if certificate.kind == Certificate.Kind.TITLE else _("证书")
+    _rule(surface, 150, 120)
+    if certificate.kind == Certificate.Kind.TITLE:
+        heading = pgettext("certificate heading", "荣誉证书")
+    else:
+        heading = pgettext("certificate heading", "证书")
     if all(not ch.isascii() for ch in heading):
         _spaced(surface, 300, heading, size=118, color=RED, gap=36 if len(heading) > 2 else 110)
     else:
-        _centered(surface, 300, heading.upper(), size=96, bold=True, color=RED)
-    width_line = 300
-    surface.rect((WIDTH / 2 - width_line, 352, WIDTH / 2 - 24, 354), fill=GOLD)
-    surface.rect((WIDTH / 2 + 24, 352, WIDTH / 2 + width_line, 354), fill=GOLD)
-    _diamond(surface, WIDTH / 2, 353, 10, GOLD)
+        lines, size = _fit(
+            surface, heading.upper(), size=84, bold=True, width=WIDTH - 260, max_lines=1
+        )
+        _centered(surface, 290, lines[0], size=size, bold=True, color=RED)
+    _rule(surface, 353, 300)
 
     column = WIDTH - 2 * MARGIN_X
     name_lines, name_size = _fit(
@@ -321,64 +424,45 @@ def draw(surface: Surface, certificate: Certificate, *, verify_url: str) -> None
         (WIDTH / 2 - half, NAME_BASELINE + 26, WIDTH / 2 + half, NAME_BASELINE + 28.5), fill=GOLD
     )
 
-    y = NAME_BASELINE + 110.0
-    if certificate.kind == Certificate.Kind.TITLE:
-        lead = _("在「%(event)s」中") % {"event": certificate.event_name}
-        award = _("荣获")
-    else:
-        lead = _("参加「%(event)s」") % {"event": certificate.event_name}
-        award = _("成绩")
-    lines, size = _fit(surface, lead, size=40, bold=False, width=column, max_lines=3)
-    for line in lines:
-        _centered(surface, y, line, size=size, bold=False, color=INK)
-        y += size * 1.55
-    _centered(surface, y, award, size=36, bold=False, color=MUTED)
-    y += 92
-    lines, size = _fit(surface, certificate.title, size=64, bold=True, width=column, max_lines=2)
-    for line in lines:
-        _centered(surface, y, line, size=size, bold=True, color=RED)
-        y += size * 1.4
-    y += 10
+    # The body shrinks until it fits above the foot, then sits in the middle of its room.
+    scale = 1.0
+    body = _body(surface, certificate, scale)
+    while sum(line.before for line in body) > BODY_BOTTOM - BODY_TOP - 40 and scale > 0.6:
+        scale -= 0.05
+        body = _body(surface, certificate, scale)
+    height = sum(line.before for line in body)
+    y = BODY_TOP + max((BODY_BOTTOM - BODY_TOP - height) / 2, 20)
+    for line in body:
+        y += line.before
+        if "\t" in line.text:
+            label, value = line.text.split("\t", 1)
+            lsize = line.size * 34 / 36
+            w = surface.measure(label, size=lsize, bold=False)
+            surface.text(WIDTH / 2 - 18 - w, y, label, size=lsize, bold=False, color=MUTED)
+            surface.text(WIDTH / 2 + 18, y, value, size=line.size, bold=False, color=INK)
+        else:
+            _centered(surface, y, line.text, size=line.size, bold=line.bold, color=line.color)
 
-    pairs = certificate.detail_pairs[:5]
-    if pairs:
-        surface.rect((WIDTH / 2 - 160, y - 20, WIDTH / 2 + 160, y - 18.5), fill=GOLD)
-        y += 40
-        for label, value in pairs:
-            value_lines, vsize = _fit(
-                surface, value, size=36, bold=False, width=column / 2 - 20, max_lines=1
-            )
-            label_w = surface.measure(label, size=34, bold=False)
-            surface.text(WIDTH / 2 - 20 - label_w, y, label, size=34, bold=False, color=MUTED)
-            surface.text(WIDTH / 2 + 20, y, value_lines[0], size=vsize, bold=False, color=INK)
-            y += 56
-    y += 30
-    closing = (
-        _("特发此证，以资鼓励。") if certificate.kind == Certificate.Kind.TITLE else _("特发此证。")
-    )
-    _centered(surface, min(y, 1060), closing, size=40, bold=False, color=INK)
-
-    # Issuer and date, bottom right; QR and code, bottom left.
-    right = WIDTH - MARGIN_X + 20
-    issuer_lines, isize = _fit(
-        surface, certificate.issuer.name, size=40, bold=True, width=520, max_lines=2
-    )
-    iy = 1250 - (len(issuer_lines) - 1) * isize * 1.35
-    for line in issuer_lines:
-        w = surface.measure(line, size=isize, bold=True)
-        surface.text(right - w, iy, line, size=isize, bold=True, color=INK)
-        iy += isize * 1.35
-    date = formats.date_format(certificate.issued_on, "DATE_FORMAT")
-    w = surface.measure(date, size=36, bold=False)
-    surface.text(right - w, 1250 + 66, date, size=36, bold=False, color=INK)
-
+    # The foot: the QR and the code on the left; the issuer and the date on the right.
     _qr(surface, verify_url, QR_BOX)
     qx0, _qy0, qx1, qy1 = QR_BOX
-    hint = _("扫码验证")
-    w = surface.measure(hint, size=26, bold=False)
-    surface.text((qx0 + qx1 - w) / 2, qy1 + 40, hint, size=26, bold=False, color=MUTED)
-    code_text = _("验证码 %(code)s") % {"code": display_code(certificate.code)}
-    surface.text(qx0, qy1 + 84, code_text, size=26, bold=False, color=MUTED)
+    for i, text in enumerate(
+        [_("扫码验证"), _("验证码 %(code)s") % {"code": display_code(certificate.code)}]
+    ):
+        w = surface.measure(text, size=24, bold=False)
+        surface.text((qx0 + qx1 - w) / 2, qy1 + 40 + i * 36, text, size=24, bold=False, color=MUTED)
+    issuer_lines, isize = _fit(
+        surface, certificate.issuer.name, size=40, bold=True, width=500, max_lines=2
+    )
+    date = formats.date_format(certificate.issued_on, "DATE_FORMAT")
+    foot_center = (qx1 + WIDTH - 64) / 2 + 20
+    iy = QR_BOX[1] + 120 - (len(issuer_lines) - 1) * isize * 1.3
+    for issuer_line in issuer_lines:
+        w = surface.measure(issuer_line, size=isize, bold=True)
+        surface.text(foot_center - w / 2, iy, issuer_line, size=isize, bold=True, color=INK)
+        iy += isize * 1.3
+    w = surface.measure(date, size=36, bold=False)
+    surface.text(foot_center - w / 2, iy + 20, date, size=36, bold=False, color=INK)
 
     if certificate.revoked_at is not None:
         # Revoked certificates still render (the holder may look), but never look valid.

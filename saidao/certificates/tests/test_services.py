@@ -1,11 +1,20 @@
 from __future__ import annotations
 
 import pytest
+from django.db import models
 
+from saidao.certificates.errors import CertificateAlreadyRevoked
 from saidao.certificates.models import Certificate
-from saidao.certificates.services import CODE_ALPHABET, CODE_LENGTH, normalize_code
+from saidao.certificates.services import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    certificate_revoke,
+    normalize_code,
+)
 from saidao.certificates.tests.conftest import issue
 from saidao.conftest import Tree
+from saidao.core.errors import InvalidInput, OutsideScope
+from saidao.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -29,3 +38,45 @@ def test_code_is_crockford_base32_and_reads_back_loosely(tree: Tree) -> None:
     assert set(cert.code) <= set(CODE_ALPHABET)
     typed = "-".join([cert.code[:4], cert.code[4:8], cert.code[8:]]).lower()
     assert normalize_code(typed.replace("0", "o").replace("1", "l")) == cert.code
+
+
+def test_revoke_is_audited_and_happens_once(tree: Tree, cert: Certificate) -> None:
+    """An officer over the issuer revokes with a reason; the audit keeps it; twice is a conflict."""
+    revoked = certificate_revoke(certificate=cert, actor=tree.city_officer, reason="成绩作废")
+    assert revoked.is_revoked
+    assert revoked.revoked_by == tree.city_officer
+    assert revoked.revoked_reason == "成绩作废"
+    entry = AuditEntry.objects.get(action="certificate.revoke")
+    assert entry.target_id == str(cert.pk)
+    assert entry.data["reason"] == "成绩作废"
+    with pytest.raises(CertificateAlreadyRevoked):
+        certificate_revoke(certificate=cert, actor=tree.city_officer, reason="再撤一次")
+
+
+def test_revoke_needs_scope_and_a_reason(tree: Tree, cert: Certificate) -> None:
+    """An officer outside the issuer's subtree, or the holder, cannot revoke; a blank reason
+    is refused."""
+    with pytest.raises(OutsideScope):
+        certificate_revoke(certificate=cert, actor=tree.other_officer, reason="x")
+    with pytest.raises(OutsideScope):
+        certificate_revoke(certificate=cert, actor=tree.anding_member.user, reason="x")
+    with pytest.raises(InvalidInput):
+        certificate_revoke(certificate=cert, actor=tree.city_officer, reason="  ")
+    cert.refresh_from_db()
+    assert not cert.is_revoked
+
+
+def test_issue_refuses_an_unknown_kind_or_a_blank_name(tree: Tree) -> None:
+    """The kind must be one of the choices and the printed name cannot be blank."""
+    with pytest.raises(InvalidInput):
+        issue(holder=None, issuer=tree.anding, kind="medal")
+    with pytest.raises(InvalidInput):
+        issue(holder=None, issuer=tree.anding, holder_name=" ")
+
+
+def test_certificate_outlives_its_holders_account() -> None:
+    """The holder's account going away leaves the certificate (and its printed name) in place:
+    the foreign key sets null rather than cascading."""
+    field = Certificate._meta.get_field("holder")
+    assert field.remote_field.on_delete is models.SET_NULL
+    assert Certificate._meta.get_field("issuer").remote_field.on_delete is models.PROTECT
