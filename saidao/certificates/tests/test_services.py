@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.db import models
 
+from saidao.certificates import services
 from saidao.certificates.errors import CertificateAlreadyRevoked
 from saidao.certificates.models import Certificate
 from saidao.certificates.services import (
@@ -80,3 +81,13 @@ def test_certificate_outlives_its_holders_account() -> None:
     field = Certificate._meta.get_field("holder")
     assert field.remote_field.on_delete is models.SET_NULL
     assert Certificate._meta.get_field("issuer").remote_field.on_delete is models.PROTECT
+
+
+def test_a_colliding_code_is_drawn_again(tree: Tree, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should a fresh code already exist, issuing draws another instead of failing."""
+    first = issue(holder=None, issuer=tree.anding, source="a")
+    codes = iter([first.code, "ZZZZZZZZZZZZ"])
+    monkeypatch.setattr(services, "new_code", lambda: next(codes))
+    second = issue(holder=None, issuer=tree.anding, source="b")
+    assert second.code == "ZZZZZZZZZZZZ"
+    assert Certificate.objects.count() == 2
