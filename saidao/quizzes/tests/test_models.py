@@ -83,3 +83,22 @@ def test_contest_max_score_sums_its_rules(tree: Tree) -> None:
     """max_score is count × points over the rules; str() is the title."""
     contest = make_contest(actor=tree.city_officer, organizer=tree.dingxi)
     assert contest.max_score == 100 and str(contest) == "工会知识竞赛"
+
+
+def test_admin_lists_only_the_officers_subtree(client: object, tree: Tree) -> None:
+    """定西's officer sees 定西's questions in the admin; 东营's officer sees none."""
+    from django.test import Client
+
+    assert isinstance(client, Client)
+    make_bank(actor=tree.city_officer, organization=tree.dingxi, singles=2, multiples=0, judges=0)
+    client.force_login(tree.city_officer)
+    resp = client.get("/admin/quizzes/question/")
+    assert resp.status_code == 200 and len(resp.context["cl"].result_list) == 2
+    q = Question.objects.first()
+    assert q is not None
+    assert client.get(f"/admin/quizzes/question/{q.pk}/change/").status_code == 200
+    client.force_login(tree.other_officer)
+    resp = client.get("/admin/quizzes/question/")
+    assert resp.status_code == 200 and len(resp.context["cl"].result_list) == 0
+    assert client.get(f"/admin/quizzes/question/{q.pk}/change/").status_code in (302, 403, 404)
+    assert client.get("/admin/quizzes/contest/").status_code == 200
