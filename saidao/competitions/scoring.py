@@ -47,7 +47,7 @@ from django.utils.translation import gettext as _
 from saidao.core import clock
 
 from . import formula as formula_mod
-from .errors import DivisionByZero, RequiredMissing, RuleInvalid, WeightsInvalid
+from .errors import DivisionByZero, FormulaInvalid, RequiredMissing, RuleInvalid, WeightsInvalid
 from .models import (
     Award,
     Bracket,
@@ -151,10 +151,8 @@ def indicator_problems(ind: Indicator, *, count_sources: Mapping[str, str]) -> d
     if ind.source == Indicator.Source.FORMULA:
         try:
             formula_mod.parse(ind.formula)
-        except RuleInvalid as exc:  # pragma: no cover - FormulaInvalid is not a RuleInvalid
+        except FormulaInvalid as exc:
             p["formula"].append(str(exc.message))
-        except Exception as exc:  # FormulaInvalid
-            p["formula"].append(str(getattr(exc, "message", exc)))
     if ind.source == Indicator.Source.COUNT and ind.count_source not in count_sources:
         p["count_source"].append(_("统计口径无效，可选：%(s)s。") % {"s": "、".join(count_sources)})
     weighted = ind.rule in WEIGHTED

@@ -973,6 +973,9 @@ def help_note_add(*, actor: Any, assignment: HelpAssignment, text: str) -> HelpN
 def title_nominate(
     *, actor: Any, snapshot: Snapshot, participant: Participant, name: str = "", citation: str = ""
 ) -> Title:
+    snapshot = Snapshot.objects.select_related("period__competition__program__organization").get(
+        pk=snapshot.pk
+    )
     period = snapshot.period
     competition = period.competition
     _require_officer(actor=actor, program=competition.program)
