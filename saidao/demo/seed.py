@@ -24,9 +24,10 @@ from saidao.core import clock
 from saidao.orgs.models import InviteCode, Organization, Role
 from saidao.orgs.services import organization_apply, organization_create
 from saidao.orgs.validators import CREDIT_CODE_ALPHABET, credit_code_check_char
+from saidao.quizzes.demo import quiz_demo_seed
 from saidao.regions.models import Region
 
-from .yun import Author, campaigns_create, clips_store, entries_count, entries_seed
+from .yun import YUN_LIVE_SLUG, Author, campaigns_create, clips_store, entries_count, entries_seed
 
 DEMO_PASSWORD = "Saidao-2026"
 DEMO_INVITE_CODE = "DINGXI24"
@@ -390,4 +391,5 @@ def demo_seed(*, members: int = 3000, entries: int | None = None) -> list[DemoLo
     seeder.pending_application(named)
     count = entries_count(members) if entries is None else min(entries, members)
     seeder.campaigns(named, entries=count)
+    quiz_demo_seed(campaign_slug=YUN_LIVE_SLUG, workers=[u for u, _o in seeder.staff])
     return list(DEMO_LOGINS)
