@@ -49,7 +49,7 @@ from saidao.orgs.models import Organization
 from saidao.orgs.selectors import officer_paths, organization_in_scope, scope_q, subtree_q
 
 from .models import LETTERS, Attempt, AttemptItem, Contest, ContestResult, Question
-from .services import stored_to_displayed
+from .services import option_order, stored_to_displayed
 
 # --- bank -----------------------------------------------------------------------------------
 
@@ -227,7 +227,7 @@ def attempt_paper(*, attempt: Attempt, at: dt.datetime | None = None) -> Paper:
                 points=item.points,
                 options=[
                     PaperOption(letter=LETTERS[i], text=v.options[idx])
-                    for i, idx in enumerate(item.order)
+                    for i, idx in enumerate(option_order(item))
                 ],
                 chosen=stored_to_displayed(item, item.response),
             )
@@ -295,7 +295,7 @@ def attempt_review(*, attempt: Attempt, at: dt.datetime | None = None) -> Review
                 points=item.points,
                 options=[
                     PaperOption(letter=LETTERS[i], text=v.options[idx])
-                    for i, idx in enumerate(item.order)
+                    for i, idx in enumerate(option_order(item))
                 ],
                 chosen=stored_to_displayed(item, item.response),
                 correct=stored_to_displayed(item, v.answer) if revealed else None,

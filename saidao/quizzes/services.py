@@ -608,18 +608,37 @@ def _candidates(bank_id: int, category: str, difficulty: str) -> Any:
     return qs
 
 
-def _draw(contest: Contest) -> list[tuple[int, int, int]]:
-    """(question id, version id, points) for each question of a fresh paper.
+@dataclass(frozen=True)
+class _Drawn:
+    question_id: int
+    version_id: int
+    points: int
+    order: list[int]
+
+
+def _option_order(kind: str) -> list[int]:
+    """A permutation of the six letter slots; slots past a question's options are skipped
+    when shown, so the order is made without reading the options. True/false keeps 正确
+    before 错误."""
+    if kind == QuestionKind.TRUE_FALSE:
+        return [0, 1]
+    order = list(range(len(LETTERS)))
+    random.shuffle(order)
+    return order
+
+
+def _draw(contest: Contest) -> list[_Drawn]:
+    """The questions of a fresh paper, in a random order, each with its option order.
 
     Least-used questions first; ties broken at random (a shuffle before a stable sort).
     """
-    chosen: list[tuple[int, int, int]] = []
+    chosen: list[_Drawn] = []
     taken: set[int] = set()
     for rule in contest.rules.all():
         pool = [
             row
             for row in _candidates(contest.bank_id, rule.category, rule.difficulty).values_list(
-                "pk", "current_version_id", "times_used"
+                "pk", "current_version_id", "times_used", "kind"
             )
             if row[0] not in taken
         ]
@@ -627,8 +646,8 @@ def _draw(contest: Contest) -> list[tuple[int, int, int]]:
             raise PaperUnavailable(detail={"rule": rule.position})
         random.shuffle(pool)
         pool.sort(key=lambda row: row[2])
-        for pk, version_id, _used in pool[: rule.count]:
-            chosen.append((pk, version_id, rule.points))
+        for pk, version_id, _used, kind in pool[: rule.count]:
+            chosen.append(_Drawn(pk, version_id, rule.points, _option_order(kind)))
             taken.add(pk)
     random.shuffle(chosen)
     return chosen
@@ -695,23 +714,22 @@ def attempt_start(*, contest: Contest, worker: Any) -> Attempt:
                 try_number=used + 1,
                 started_at=now,
                 deadline=now + dt.timedelta(seconds=contest.time_limit_s),
-                max_score=sum(points for _q, _v, points in paper),
+                max_score=sum(d.points for d in paper),
             )
             AttemptItem.objects.bulk_create(
                 [
                     AttemptItem(
                         attempt=attempt,
                         position=i,
-                        version_id=version_id,
-                        order=[],
-                        points=points,
+                        version_id=d.version_id,
+                        order=d.order,
+                        points=d.points,
                     )
-                    for i, (_q, version_id, points) in enumerate(paper, 1)
+                    for i, d in enumerate(paper, 1)
                 ]
             )
-            _shuffle_options(attempt)
             # One statement, rows locked in id order, so concurrent starts do not deadlock.
-            Question.objects.filter(pk__in=sorted(q for q, _v, _p in paper)).update(
+            Question.objects.filter(pk__in=sorted(d.question_id for d in paper)).update(
                 times_used=F("times_used") + 1
             )
     except IntegrityError:
@@ -726,24 +744,21 @@ def attempt_start(*, contest: Contest, worker: Any) -> Attempt:
     return attempt
 
 
-def _shuffle_options(attempt: Attempt) -> None:
-    items = list(attempt.items.select_related("version"))
-    for item in items:
-        n = len(item.version.options)
-        order = list(range(n))
-        if item.version.kind != QuestionKind.TRUE_FALSE:  # 正确 before 错误, always
-            random.shuffle(order)
-        item.order = order
-    AttemptItem.objects.bulk_update(items, ["order"])
+def option_order(item: AttemptItem) -> list[int]:
+    """Indexes into the version's options, in the order shown under A, B, C…"""
+    n = len(item.version.options)
+    return [i for i in item.order if i < n]
 
 
 def displayed_to_stored(item: AttemptItem, letters: str) -> str:
     """The version's letters for the letters the worker saw."""
-    return "".join(sorted(LETTERS[item.order[LETTERS.index(ch)]] for ch in letters))
+    order = option_order(item)
+    return "".join(sorted(LETTERS[order[LETTERS.index(ch)]] for ch in letters))
 
 
 def stored_to_displayed(item: AttemptItem, letters: str) -> str:
-    return "".join(sorted(LETTERS[item.order.index(LETTERS.index(ch))] for ch in letters))
+    order = option_order(item)
+    return "".join(sorted(LETTERS[order.index(LETTERS.index(ch))] for ch in letters))
 
 
 def grade(*, answer: str, response: str, points: int, kind: str, partial_credit: str) -> int:
@@ -765,7 +780,7 @@ def _parse_choice(item: AttemptItem, choice: str | Sequence[str]) -> str:
     if not raw.strip():
         return ""
     parsed = importing.answer_parse(raw, kind=QuestionKind.SINGLE)
-    n = len(item.order)
+    n = len(item.version.options)
     if parsed is None or any(ch not in LETTERS[:n] for ch in parsed):
         raise InvalidInput.for_field("choice", _("请从本题的选项中选择。"))
     if item.version.kind != QuestionKind.MULTIPLE and len(parsed) != 1:
@@ -792,25 +807,36 @@ def attempt_answer(
     """Save (and grade, out of sight) the answer to one question of the paper.
 
     ``seq`` grows with every save the page sends. The same save sent twice changes nothing;
-    an older one than the last accepted is refused as stale.
+    an older one than the last accepted is refused as stale. Three statements: the item read
+    with its attempt, contest and version; the attempt's sequence moved forward only if it is
+    still open and behind (which also serializes saves and the submit); the item written.
     """
-    attempt = _locked(attempt, worker)
-    if attempt.is_finished:
-        raise AttemptClosed(detail={"attempt": attempt.pk, "status": attempt.status})
-    if clock.now() > _closes_at(attempt, attempt.contest):
-        raise TimeUp(detail={"attempt": attempt.pk, "deadline": attempt.deadline.isoformat()})
     item = (
-        AttemptItem.objects.select_related("version")
-        .filter(attempt=attempt, position=position)
+        AttemptItem.objects.select_related("attempt", "attempt__contest", "version")
+        .filter(attempt_id=attempt.pk, attempt__worker_id=worker.pk, position=position)
         .first()
     )
     if item is None:
+        if not Attempt.objects.filter(pk=attempt.pk, worker_id=worker.pk).exists():
+            raise NotFound(detail={"attempt": attempt.pk})
         raise NotInPaper(detail={"position": position})
+    current = item.attempt
+    if current.is_finished:
+        raise AttemptClosed(detail={"attempt": current.pk, "status": current.status})
+    if clock.now() > _closes_at(current, current.contest):
+        raise TimeUp(detail={"attempt": current.pk, "deadline": current.deadline.isoformat()})
     response = displayed_to_stored(item, _parse_choice(item, choice))
-    if seq <= attempt.seq:
+    moved = Attempt.objects.filter(
+        pk=current.pk, status=Attempt.Status.IN_PROGRESS, seq__lt=seq
+    ).update(seq=seq)
+    if not moved:
+        current.refresh_from_db(fields=["status", "seq"])
+        if current.is_finished:
+            raise AttemptClosed(detail={"attempt": current.pk, "status": current.status})
+        item.refresh_from_db(fields=["response"])
         if response == item.response:
             return item  # a repeat of a save already applied
-        raise StaleSequence(detail={"seq": attempt.seq})
+        raise StaleSequence(detail={"seq": current.seq})
     item.response = response
     item.answered_at = clock.now()
     item.awarded = grade(
@@ -818,10 +844,9 @@ def attempt_answer(
         response=response,
         points=item.points,
         kind=item.version.kind,
-        partial_credit=attempt.contest.partial_credit,
+        partial_credit=current.contest.partial_credit,
     )
     item.save(update_fields=["response", "answered_at", "awarded"])
-    Attempt.objects.filter(pk=attempt.pk).update(seq=seq)
     return item
 
 

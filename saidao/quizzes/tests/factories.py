@@ -124,7 +124,7 @@ def answer_all(attempt: Any, worker: User, *, right: bool = True, start_seq: int
         if right:
             choice = correct
         else:
-            wrong = [ch for ch in "ABCDEF"[: len(item.order)] if ch not in correct]
+            wrong = [ch for ch in "ABCDEF"[: len(item.version.options)] if ch not in correct]
             choice = wrong[0]
         seq += 1
         attempt_answer(
