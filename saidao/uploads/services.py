@@ -10,13 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import hashlib
+import io
 import logging
 import os
 import re
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, Protocol
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -263,88 +265,195 @@ def _check_patch(upload: Upload, *, offset: int, length: int | None) -> None:
         )
 
 
-def _copy(stream: Readable, fh: BinaryIO, *, limit: int, length: int | None) -> tuple[int, bool]:
-    """Copy up to ``length`` (or, unknown, ``limit``) bytes in pieces; says whether the body
-    went on past ``limit``."""
-    want = limit if length is None else length
-    written = 0
-    while written < want:
-        piece = stream.read(min(PIECE, want - written))
-        if not piece:
-            break  # the client went away: keep what arrived
-        fh.write(piece)
-        written += len(piece)
-    overflow = length is None and written == limit and bool(stream.read(1))
-    return written, overflow
+class UploadBusy(Exception):
+    """Another append to the same upload holds its file lock (asked not to wait)."""
 
 
-def upload_append(*, upload: Upload, offset: int, stream: Readable, length: int | None) -> Upload:
-    """Append a tus PATCH body at ``offset``, streamed to disk in pieces.
+@dataclass(eq=False)
+class Appending:
+    """An append in progress: the part file open at the offset and locked, the offset checked.
 
-    Refused before a byte is written: a gone upload (410), an offset other than the stored one
-    (409, with the stored offset), a declared ``length`` past the declared size (413). A body
-    of unknown length that goes past the declared size is cut back (413, nothing kept).
+    ``write`` takes the body as it arrives and never stores a byte past the declared size: what
+    would go beyond is dropped and ``overflow`` set (``upload_append_end`` then answers 413 and
+    cuts the file back). ``fh`` is None when the upload was already complete (an empty final
+    PATCH sent again). The file lock is released by ``upload_append_end`` or ``close``.
+    """
 
-    Appends to one upload are serialized by an exclusive lock on its part file, held from the
-    offset check to the offset update, each done under the row lock (``select_for_update``).
-    The database is not held while bytes arrive from a slow phone: under SQLite that would
-    block every other writer. A body cut short by a dropped connection keeps what arrived when
-    the server streams bodies (WSGI); the ASGI server reads a body whole before the view runs,
-    so there a dropped piece is sent again whole. Bytes are synced to disk once, when the last
-    one lands (then the upload is hashed and completed): after a crash, an offset ahead of the
-    file is pulled back to the file's length, and the client resends from there.
+    upload: Upload
+    offset: int
+    length: int | None
+    limit: int  # the most bytes this append may store
+    fh: io.FileIO | None
+    written: int = 0
+    overflow: bool = False
+
+    def write(self, data: bytes) -> None:
+        room = self.limit - self.written
+        if len(data) > room:
+            self.overflow = True
+            data = data[:room]
+        if not data:
+            return
+        assert self.fh is not None  # limit is 0 without a file
+        view = memoryview(data)
+        while view:  # a raw file may take less than asked
+            view = view[self.fh.write(view) :]
+        self.written += len(data)
+
+    @property
+    def completes(self) -> bool:
+        """Whether what was written is the upload's last byte."""
+        return (
+            self.fh is not None
+            and not self.overflow
+            and self.offset + self.written == self.upload.declared_size
+        )
+
+    def seal(self) -> str:
+        """Sync the complete file to disk and return its SHA-256 (no database work: callers
+        may run it on another thread before ``upload_append_end``)."""
+        assert self.fh is not None and self.completes
+        fd = self.fh.fileno()
+        os.fsync(fd)
+        return _sha256_fd(fd)
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self.fh.close()  # releases the lock; closing again is harmless
+
+
+def upload_append_begin(
+    *, upload: Upload, offset: int, length: int | None, wait: bool = True
+) -> Appending:
+    """Open an append at ``offset`` (tus PATCH), before a byte of the body is read.
+
+    Refused at once: a gone upload (410), an offset other than the stored one (409, with the
+    stored offset), a declared ``length`` past the declared size (413). Then the part file is
+    opened and locked (``wait=False``: ``UploadBusy`` when another append holds it), the row
+    is read again under that lock and checked, and bytes past the offset, left by an append
+    that never committed, are cut off. A file shorter than the stored offset (bytes lost in a
+    crash) pulls the offset back to the file's length (409 tells the client).
     """
     _check_patch(upload, offset=offset, length=length)  # fail fast, before the file lock
     if upload.status == Upload.Status.COMPLETE:
-        if length is None and stream.read(1):
-            raise UploadBeyondLength(detail={"offset": upload.offset})
-        return upload  # a repeated empty final PATCH: nothing to do
-    path = _local_path(upload.storage_key)
+        return Appending(upload=upload, offset=offset, length=length, limit=0, fh=None)
     try:
-        fh = path.open("r+b")
+        fh = _local_path(upload.storage_key).open("r+b", buffering=0)
     except FileNotFoundError:
         upload.refresh_from_db()  # finished, terminated or expired meanwhile
         _check_patch(upload, offset=offset, length=length)
         raise UploadGone(detail={"status": upload.status}) from None
-    with fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        with transaction.atomic():
-            row = _lock(upload.pk)
-            _check_patch(row, offset=offset, length=length)
-            if row.status == Upload.Status.COMPLETE:
-                return row
-            limit = row.declared_size - row.offset
-            on_disk = os.fstat(fh.fileno()).st_size
-            if on_disk < row.offset:  # bytes were lost (a crash): resume from what is on disk
-                row.offset = on_disk
-                row.save(update_fields=["offset", "updated_at"])
-        if on_disk < offset:
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UploadBusy(upload.pk) from None
+        # Appends change the offset only while holding the file lock: this read is current.
+        row = Upload.objects.get(pk=upload.pk)
+        _check_patch(row, offset=offset, length=length)
+        if row.status == Upload.Status.COMPLETE:
+            fh.close()
+            return Appending(upload=row, offset=offset, length=length, limit=0, fh=None)
+        on_disk = os.fstat(fh.fileno()).st_size
+        if on_disk < row.offset:  # bytes were lost (a crash): resume from what is on disk
+            Upload.objects.filter(
+                pk=row.pk, status=Upload.Status.UPLOADING, offset=row.offset
+            ).update(offset=on_disk, updated_at=clock.now())
             raise UploadOffsetMismatch(detail={"offset": on_disk})
+        os.ftruncate(fh.fileno(), offset)  # bytes past the offset: an append that did not commit
         fh.seek(offset)
-        fh.truncate()  # bytes past the stored offset are from an append that did not commit
-        written, overflow = _copy(stream, fh, limit=limit, length=length)
-        if overflow:
-            fh.truncate(offset)
+    except BaseException:
+        fh.close()
+        raise
+    return Appending(
+        upload=row, offset=offset, length=length, limit=row.declared_size - offset, fh=fh
+    )
+
+
+def upload_append_end(append: Appending, *, sha256: str | None = None) -> Upload:
+    """Commit what an append stored, and release its lock; completes the upload when its last
+    byte landed (synced to disk, hashed, ``.part`` dropped, the purpose's handler scheduled).
+
+    A body that went past the declared size is cut back to the offset (413, nothing kept). A
+    body cut short (the client went away) keeps what arrived. If the upload was terminated,
+    expired or appended to by someone else meanwhile, 410 or 409 and nothing is committed
+    (the next append cuts the bytes off). ``sha256``: what ``append.seal()`` returned, if the
+    caller already ran it.
+    """
+    try:
+        offset, row = append.offset, append.upload
+        if append.fh is None:  # already complete: only an empty body is fine
+            if append.overflow:
+                raise UploadBeyondLength(detail={"offset": row.offset})
+            return row
+        if append.overflow:
+            os.ftruncate(append.fh.fileno(), offset)
             raise UploadBeyondLength(detail={"offset": offset, "declared_size": row.declared_size})
-        fh.flush()
-        digest = None
-        if offset + written == row.declared_size:
-            os.fsync(fh.fileno())
-            fh.seek(0)
-            h = hashlib.sha256()
-            while piece := fh.read(HASH_PIECE):
-                h.update(piece)
-            digest = h.hexdigest()
+        new_offset = offset + append.written
+        if new_offset < row.declared_size:
+            now = clock.now()
+            updated = Upload.objects.filter(
+                pk=row.pk, status=Upload.Status.UPLOADING, offset=offset, expires_at__gt=now
+            ).update(offset=new_offset, updated_at=now)
+            if updated:
+                row.offset, row.updated_at = new_offset, now
+                return row
+            row.refresh_from_db()
+            upload_check_alive(row)
+            raise UploadOffsetMismatch(detail={"offset": row.offset})
+        digest = sha256 if sha256 is not None else append.seal()
         with transaction.atomic():
-            row = _lock(upload.pk)
+            row = _lock(row.pk)
             upload_check_alive(row)
             if row.status != Upload.Status.UPLOADING or row.offset != offset:
                 raise UploadOffsetMismatch(detail={"offset": row.offset})
-            row.offset = offset + written
-            if digest is not None:
-                return _finish_local(row, sha256=digest)
-            row.save(update_fields=["offset", "updated_at"])
-            return row
+            return _finish_local(row, sha256=digest)
+    finally:
+        append.close()
+
+
+def _sha256_fd(fd: int) -> str:
+    digest = hashlib.sha256()
+    os.lseek(fd, 0, os.SEEK_SET)
+    while piece := os.read(fd, HASH_PIECE):
+        digest.update(piece)
+    return digest.hexdigest()
+
+
+def _copy(stream: Readable, append: Appending) -> None:
+    """Copy up to the append's ``length`` (or, unknown, its limit) in pieces; notes whether a
+    body of unknown length went on past the limit."""
+    want = append.limit if append.length is None else append.length
+    while append.written < want:
+        piece = stream.read(min(PIECE, want - append.written))
+        if not piece:
+            break  # the client went away: keep what arrived
+        append.write(piece)
+    if append.length is None and append.written == append.limit and stream.read(1):
+        append.overflow = True
+
+
+def upload_append(*, upload: Upload, offset: int, stream: Readable, length: int | None) -> Upload:
+    """Append a tus PATCH body read from ``stream`` at ``offset``: ``upload_append_begin``,
+    the body copied in pieces, ``upload_append_end``.
+
+    Appends to one upload are serialized by an exclusive lock on its part file, held from the
+    offset check to the offset update. The database is not held while bytes arrive from a slow
+    phone: under SQLite that would block every other writer. A body cut short by a dropped
+    connection keeps what arrived. Bytes are synced to disk once, when the last one lands
+    (then the upload is hashed and completed): after a crash, an offset ahead of the file is
+    pulled back to the file's length, and the client resends from there.
+
+    Under ``saidao serve`` a PATCH does not come here: ``saidao.uploads.asgi`` streams the body
+    into the file as it arrives, between the same begin and end.
+    """
+    append = upload_append_begin(upload=upload, offset=offset, length=length)
+    try:
+        _copy(stream, append)
+    except BaseException:
+        append.close()
+        raise
+    return upload_append_end(append)
 
 
 @transaction.atomic

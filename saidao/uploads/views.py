@@ -12,11 +12,13 @@ import base64
 import binascii
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -224,12 +226,59 @@ def _patch(request: HttpRequest, user: Any, upload_id: uuid.UUID | None) -> Http
         )
     offset = _nonnegative_int(request, "Upload-Offset")
     upload = upload_get_for_owner(user=user, pk=str(upload_id))
-    upload = services.upload_append(
-        upload=upload, offset=offset, stream=request, length=_content_length(request)
-    )
+    stream: TusStream | None = getattr(request, TUS_STREAM_ATTR, None)
+    if stream is not None:  # saidao.uploads.asgi streams the body itself, after this answer
+        try:
+            stream.append = services.upload_append_begin(
+                upload=upload, offset=offset, length=_content_length(request), wait=False
+            )
+        except services.UploadBusy:
+            stream.busy = upload.pk
+            return _error(UploadOffsetMismatch(detail={"offset": upload.offset}))
+        upload = stream.append.upload
+    else:
+        upload = services.upload_append(
+            upload=upload, offset=offset, stream=request, length=_content_length(request)
+        )
     response = HttpResponse(status=204)
     response["Upload-Offset"] = str(upload.offset)
     return _tus_headers(response, upload)
+
+
+# --- streamed PATCH bodies (saidao.uploads.asgi) ----------------------------------------------
+
+TUS_STREAM_ATTR = "saidao_tus_stream"
+
+
+@dataclass(eq=False)
+class TusStream:
+    """Put on a PATCH's request by ``saidao.uploads.asgi``: the view opens the append into
+    ``append`` instead of reading the body (which has not been read yet)."""
+
+    append: services.Appending | None = None
+    busy: uuid.UUID | None = None  # the upload whose file another append holds
+    language: str = ""  # the request's, for an error found after the body
+
+
+def tus_stream_end(
+    stream: TusStream, response: HttpResponse, whole: bool, superseded: bool, sha256: str | None
+) -> HttpResponse | None:
+    """Commit a streamed PATCH; the answer to send: the view's 204 with the new offset, an
+    error, or None when the client went away (what arrived is kept all the same)."""
+    assert stream.append is not None
+    with translation.override(stream.language or None):
+        try:
+            upload = services.upload_append_end(stream.append, sha256=sha256)
+        except SaidaoError as exc:
+            return _error(exc) if whole or superseded else None
+        if superseded:  # a newer PATCH took over: tell this one where the upload stands
+            return _error(UploadOffsetMismatch(detail={"offset": upload.offset}))
+        if not whole:
+            return None
+        response["Upload-Offset"] = str(upload.offset)
+        if upload.status != Upload.Status.UPLOADING:
+            del response["Upload-Expires"]
+        return response
 
 
 def _delete(request: HttpRequest, user: Any, upload_id: uuid.UUID | None) -> HttpResponse:
