@@ -29,7 +29,19 @@ def cached_name(certificate: Certificate, *, ext: str, verify_url: str) -> str:
         [certificate.code, certificate.updated_at.isoformat(), verify_url, get_language() or ""]
     )
     digest = salted_hmac("saidao.certificates.files", payload).hexdigest()[:32]
-    return f"certificates/{certificate.code}-{digest}.{ext}"
+    return f"certificates/{certificate.code}/{digest}.{ext}"
+
+
+def certificate_files_purge(code: str) -> None:
+    """Remove every cached drawing of a certificate (after a revoke: the old ones showed it
+    valid)."""
+    folder = f"certificates/{code}"
+    try:
+        _dirs, names = default_storage.listdir(folder)
+        for name in names:
+            default_storage.delete(f"{folder}/{name}")
+    except (OSError, NotImplementedError):
+        log.warning("could not purge cached files of certificate %s", code, exc_info=True)
 
 
 def certificate_file(certificate: Certificate, *, ext: str, verify_url: str) -> bytes:

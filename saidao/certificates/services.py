@@ -17,6 +17,7 @@ from saidao.orgs.models import Organization
 from saidao.orgs.selectors import organization_in_scope
 
 from .errors import CertificateAlreadyRevoked
+from .files import certificate_files_purge
 from .models import Certificate
 
 if TYPE_CHECKING:
@@ -110,4 +111,6 @@ def certificate_revoke(*, certificate: Certificate, actor: User, reason: str) ->
     locked.save(update_fields=["revoked_at", "revoked_reason", "revoked_by", "updated_at"])
     data: dict[str, Any] = {"reason": locked.revoked_reason, "code": locked.code}
     audit_record(actor=actor, action="certificate.revoke", target=locked, data=data)
+    code = locked.code
+    transaction.on_commit(lambda: certificate_files_purge(code))
     return locked

@@ -167,3 +167,20 @@ def test_my_certificates_needs_login(client: Client) -> None:
     """Anonymous visitors are sent to log in."""
     resp = client.get("/certificates/mine/")
     assert resp.status_code == 302
+
+
+def test_a_revoke_removes_the_cached_drawings(
+    client: Client, tree: Tree, cert: Certificate, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Files drawn while the certificate was valid are deleted once it is revoked, and the next
+    download draws the revoked one."""
+    from django.core.files.storage import default_storage
+
+    client.force_login(tree.city_officer)
+    valid = client.get(f"/certificates/{cert.code}.png").content
+    client.get(f"/certificates/{cert.code}.pdf")
+    assert len(default_storage.listdir(f"certificates/{cert.code}")[1]) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        certificate_revoke(certificate=cert, actor=tree.city_officer, reason="作废")
+    assert default_storage.listdir(f"certificates/{cert.code}")[1] == []
+    assert client.get(f"/certificates/{cert.code}.png").content != valid
