@@ -83,6 +83,28 @@ def user_can_report(*, user: Any, participant: Participant) -> bool:
     return user_is_program_officer(user=user, program=program)
 
 
+def user_can_view_program(*, user: Any, program: Program) -> bool:
+    """Officers of the program, its reporters and assessors, and individual participants."""
+    if user_is_program_officer(user=user, program=program):
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    if program.roles.filter(user=user).exists():
+        return True
+    return Participant.objects.filter(competition__program=program, user=user).exists()
+
+
+def user_can_view_snapshot(*, user: Any, snapshot: Snapshot) -> bool:
+    """Published rankings: everyone who may view the program; unpublished ones: its officers
+    and assessors only."""
+    program = snapshot.period.competition.program
+    if snapshot.published_at is not None:
+        return user_can_view_program(user=user, program=program)
+    return user_is_program_officer(user=user, program=program) or user_is_assessor(
+        user=user, program=program
+    )
+
+
 # --- programs and their table ----------------------------------------------------------------
 
 
