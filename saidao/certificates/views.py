@@ -25,14 +25,18 @@ def verify(request: HttpRequest, code: str) -> HttpResponse:
     try:
         certificate = selectors.certificate_get(code=code)
     except CertificateNotFound:
-        return render(request, "certificates/verify.html", {"code": code}, status=404)
-    context = {
-        "code": code,
-        "certificate": certificate,
-        "masked_name": mask_name(certificate.holder_name),
-        "display_code": display_code(certificate.code),
-    }
-    return render(request, "certificates/verify.html", context)
+        response = render(request, "certificates/verify.html", {"code": code}, status=404)
+    else:
+        context = {
+            "code": code,
+            "certificate": certificate,
+            "masked_name": mask_name(certificate.holder_name),
+            "display_code": display_code(certificate.code),
+        }
+        response = render(request, "certificates/verify.html", context)
+    # Found by scanning, not by searching: keep holders' certificates out of search engines.
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @require_GET

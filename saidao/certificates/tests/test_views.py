@@ -34,6 +34,7 @@ def test_verify_page_confirms_without_personal_data(client: Client, cert: Certif
     assert holder.employer not in page
     assert cert.title in page
     assert "安定区总工会" in page
+    assert resp["X-Robots-Tag"] == "noindex"
 
 
 def test_verify_accepts_the_code_as_printed(client: Client, cert: Certificate) -> None:
