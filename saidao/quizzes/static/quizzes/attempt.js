@@ -22,7 +22,7 @@
   var next = root.querySelector("[data-role=next]");
   var submitBtn = root.querySelector("[data-role=submit]");
   var dialog = root.querySelector("[data-role=confirm]");
-  var answeredOut = root.querySelector("[data-role=answered]");
+  var answeredOut = root.querySelector("[data-role=done-count]");
   var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   var seq = parseInt(root.dataset.seq, 10) || 0;
   var endAt = performance.now() + (parseInt(root.dataset.timeLeftMs, 10) || 0);
