@@ -106,6 +106,315 @@ PERIODS: tuple[str, ...] = ("2024-Q1", "2024-Q2", "2024-Q3")
 STORY_PERIOD = "2024-Q2"
 
 
+# The rest of the 项目表: one competition under each other 大项, rules only (no periods in the
+# demo), so the table reads like the union's spreadsheet. (category, name, period kind,
+# indicators as ``indicator_create`` takes them; weighted ones add up to 100.)
+TABLE_ONLY: tuple[tuple[str, str, str, tuple[dict[str, Any], ...]], ...] = (
+    (
+        "高质量勘探",
+        "高效勘探增储",
+        "year",
+        (
+            {
+                "code": "proved",
+                "name": "新增探明储量",
+                "unit": "万吨",
+                "rule": "attainment",
+                "weight": 60,
+                "target": 5000,
+                "cap": 120,
+            },
+            {
+                "code": "success",
+                "name": "探井成功率",
+                "unit": "%",
+                "rule": "attainment",
+                "weight": 40,
+                "target": 60,
+                "cap": 120,
+            },
+        ),
+    ),
+    (
+        "页岩油开发",
+        "页岩油示范区效益建产",
+        "quarter",
+        (
+            {
+                "code": "output",
+                "name": "页岩油产量",
+                "unit": "万吨",
+                "rule": "attainment",
+                "weight": 60,
+                "target": 10,
+                "cap": 120,
+            },
+            {
+                "code": "cycle",
+                "name": "水平井钻井周期",
+                "unit": "天",
+                "direction": "lower",
+                "rule": "attainment",
+                "weight": 40,
+                "target": 30,
+                "cap": 120,
+            },
+        ),
+    ),
+    (
+        "平安油田建设",
+        "安全生产无事故",
+        "month",
+        (
+            {
+                "code": "hazard_fix",
+                "name": "隐患整改率",
+                "unit": "%",
+                "rule": "attainment",
+                "weight": 60,
+                "target": 100,
+                "cap": 100,
+            },
+            {
+                "code": "training",
+                "name": "安全培训覆盖率",
+                "unit": "%",
+                "rule": "attainment",
+                "weight": 40,
+                "target": 100,
+                "cap": 100,
+            },
+            {
+                "code": "accident",
+                "name": "一般及以上安全事故",
+                "unit": "起",
+                "direction": "lower",
+                "rule": "veto",
+                "veto_threshold": 1,
+            },
+        ),
+    ),
+    (
+        "提质增效",
+        "降本增效",
+        "quarter",
+        (
+            {
+                "code": "opex",
+                "name": "吨油操作成本",
+                "unit": "元/吨",
+                "direction": "lower",
+                "rule": "attainment",
+                "weight": 70,
+                "target": 800,
+                "cap": 120,
+            },
+            {
+                "code": "full_cost",
+                "name": "吨油完全成本",
+                "unit": "元/吨",
+                "direction": "lower",
+                "rule": "attainment",
+                "weight": 30,
+                "target": 2200,
+                "cap": 120,
+            },
+            {
+                "code": "saving",
+                "name": "节约资金",
+                "unit": "万元",
+                "rule": "bonus",
+                "per_unit": "0.01",
+                "cap": 5,
+                "required": False,
+            },
+        ),
+    ),
+    (
+        "科技创新",
+        "科技攻关与成果转化",
+        "year",
+        (
+            {
+                "code": "applied",
+                "name": "成果转化项目",
+                "unit": "项",
+                "rule": "rank",
+                "weight": 50,
+                "rank_first": 100,
+                "rank_step": 10,
+            },
+            {
+                "code": "patents",
+                "name": "授权发明专利",
+                "unit": "件",
+                "rule": "rank",
+                "weight": 50,
+                "rank_first": 100,
+                "rank_step": 10,
+            },
+        ),
+    ),
+    (
+        "新能源发展",
+        "光伏发电与 CCUS",
+        "year",
+        (
+            {
+                "code": "solar",
+                "name": "光伏发电量",
+                "unit": "万千瓦时",
+                "rule": "attainment",
+                "weight": 50,
+                "target": 20000,
+                "cap": 120,
+            },
+            {
+                "code": "co2",
+                "name": "二氧化碳注入量",
+                "unit": "万吨",
+                "rule": "attainment",
+                "weight": 50,
+                "target": 100,
+                "cap": 120,
+            },
+        ),
+    ),
+    (
+        "数字化转型",
+        "智能油田建设",
+        "year",
+        (
+            {
+                "code": "coverage",
+                "name": "生产数字化覆盖率",
+                "unit": "%",
+                "rule": "attainment",
+                "weight": 60,
+                "target": 100,
+                "cap": 100,
+            },
+            {
+                "code": "unmanned",
+                "name": "无人值守站点",
+                "unit": "座",
+                "rule": "rank",
+                "weight": 40,
+                "rank_first": 100,
+                "rank_step": 10,
+            },
+        ),
+    ),
+    (
+        "精细管理",
+        "基础管理达标",
+        "quarter",
+        (
+            {
+                "code": "audit",
+                "name": "管理达标检查得分",
+                "unit": "分",
+                "rule": "bands",
+                "weight": 100,
+                "bands": [["95", "100"], ["90", "90"], ["80", "75"], ["0", "50"]],
+            },
+        ),
+    ),
+    (
+        "节能降耗",
+        "节能降耗",
+        "quarter",
+        (
+            {
+                "code": "energy",
+                "name": "单位产量综合能耗",
+                "unit": "千克标煤/吨",
+                "direction": "lower",
+                "rule": "attainment",
+                "weight": 60,
+                "target": 90,
+                "cap": 120,
+            },
+            {
+                "code": "power",
+                "name": "节电量",
+                "unit": "万千瓦时",
+                "rule": "attainment",
+                "weight": 40,
+                "target": 500,
+                "cap": 120,
+            },
+        ),
+    ),
+    (
+        "人才培养",
+        "技能人才培养",
+        "year",
+        (
+            {
+                "code": "skilled",
+                "name": "高技能人才占比",
+                "unit": "%",
+                "rule": "attainment",
+                "weight": 60,
+                "target": 35,
+                "cap": 120,
+            },
+            {
+                "code": "awards",
+                "name": "技能竞赛获奖",
+                "unit": "项",
+                "rule": "rank",
+                "weight": 40,
+                "rank_first": 100,
+                "rank_step": 10,
+            },
+        ),
+    ),
+    (
+        "工程技术服务",
+        "井下作业提速提效",
+        "quarter",
+        (
+            {
+                "code": "timeliness",
+                "name": "作业时效",
+                "unit": "%",
+                "rule": "attainment",
+                "weight": 50,
+                "target": 85,
+                "cap": 120,
+            },
+            {
+                "code": "first_pass",
+                "name": "一次作业成功率",
+                "unit": "%",
+                "rule": "attainment",
+                "weight": 50,
+                "target": 98,
+                "cap": 105,
+            },
+        ),
+    ),
+    (
+        "基层建设",
+        "基层班组建设",
+        "year",
+        (
+            {
+                "code": "teams",
+                "name": "班组建设达标率",
+                "unit": "%",
+                "rule": "attainment",
+                "weight": 100,
+                "target": 100,
+                "cap": 100,
+            },
+        ),
+    ),
+)
+
+
 # ---- 大幅度提高单井产能 (a unit competition under 效益开发) -------------------------------------
 
 CAPACITY_NAME = "大幅度提高单井产能"
@@ -424,6 +733,19 @@ def competitions_demo_seed(*, password_hash: str | None = None) -> DemoCompetiti
         reporters=reporters,
         helper_org=helper_org,
     )
+    for category, name, period_kind, indicators in TABLE_ONLY:
+        comp = competition_create(
+            actor=officer,
+            category=categories[category],
+            name=name,
+            participant_kind="unit",
+            period_kind=period_kind,
+            award_top_n=3,
+            help_bottom_n=1,
+        )
+        for spec in indicators:
+            indicator_create(actor=officer, competition=comp, **spec)
+        competition_check(competition=comp)
     area_reporter = _person(
         name=AREA_REPORTER[0],
         phone=AREA_REPORTER[1],
