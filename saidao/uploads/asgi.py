@@ -178,11 +178,12 @@ class TusStreaming:
         stream = views.TusStream()
         response = await self._open(scope, stream)
         append = stream.append
-        if append is None or not isinstance(response, HttpResponse) or response.status_code != 204:
+        if append is None or not _goes_on(response, stream):
             if append is not None:  # a middleware changed the answer after the view opened
                 append.close()
-            await self.send(response, send)
+            await self.app.send_response(response, send)  # closed already
             return
+        assert isinstance(response, HttpResponse)
         task = asyncio.current_task()
         assert task is not None
         key = append.upload.pk
@@ -210,10 +211,8 @@ class TusStreaming:
             if self.active.get(key) is active:
                 del self.active[key]
             active.released.set()
-        if answer is not response:
-            await _thread.run(response.close)
         if answer is not None and not stopping:
-            await self.send(answer, send)
+            await self.app.send_response(answer, send)
         if stopping:
             raise asyncio.CancelledError
 
@@ -227,7 +226,6 @@ class TusStreaming:
             response = await _thread.run(self._get_response, scope, stream)
             if stream.busy is None or time.monotonic() > deadline:
                 return response
-            await _thread.run(response.close)
             active = self.active.get(stream.busy)
             if active is not None and not took_over:
                 took_over = True
@@ -245,10 +243,13 @@ class TusStreaming:
         request, error = self.app.create_request(scope, io.BytesIO())
         if request is None:
             assert error is not None
+            error.close()
             return error
         setattr(request, views.TUS_STREAM_ATTR, stream)
         response = self.handler.get_response(request)
         stream.language = getattr(request, "LANGUAGE_CODE", "")
+        if not _goes_on(response, stream):
+            response.close()  # it is sent as it is (request_finished, as Django does)
         return response
 
     @staticmethod
@@ -266,11 +267,14 @@ class TusStreaming:
             if not message.get("more_body", False):
                 return True
 
-    async def send(self, response: HttpResponseBase, send: Send) -> None:
-        try:
-            await self.app.send_response(response, send)
-        finally:
-            await _thread.run(response.close)
+
+def _goes_on(response: HttpResponseBase, stream: views.TusStream) -> bool:
+    """Whether the view opened the append and its 204 came through the middleware."""
+    return (
+        stream.append is not None
+        and isinstance(response, HttpResponse)
+        and response.status_code == 204
+    )
 
 
 def tus_streaming(app: ASGIHandler) -> TusStreaming:

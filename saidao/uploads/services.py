@@ -14,7 +14,9 @@ import io
 import logging
 import os
 import re
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -265,6 +267,42 @@ def _check_patch(upload: Upload, *, offset: int, length: int | None) -> None:
         )
 
 
+class _Running:
+    """The SHA-256 of an upload's first ``offset`` bytes, as this process streamed them."""
+
+    __slots__ = ("digest", "offset", "updated_at")
+
+    def __init__(self, digest: Any, offset: int, updated_at: dt.datetime) -> None:
+        self.digest, self.offset, self.updated_at = digest, offset, updated_at
+
+
+# Kept between the PATCHes of an upload, so that its completion need not read the whole file
+# back. Trusted only while the row is as this process left it (same offset and updated_at: no
+# other process, no crash recovery wrote to it since); otherwise the file is hashed again.
+_running: OrderedDict[uuid.UUID, _Running] = OrderedDict()
+_running_lock = threading.Lock()
+RUNNING_DIGESTS_MAX = 512
+
+
+def _running_take(row: Upload) -> Any:
+    """The digest to go on with for an append at ``row.offset``: fresh at 0, the kept one if
+    it still holds, else None (the file will be hashed at the end)."""
+    with _running_lock:
+        kept = _running.pop(row.pk, None)
+    if row.offset == 0:
+        return hashlib.sha256()
+    if kept is not None and (kept.offset, kept.updated_at) == (row.offset, row.updated_at):
+        return kept.digest
+    return None
+
+
+def _running_keep(row: Upload, digest: Any) -> None:
+    with _running_lock:
+        _running[row.pk] = _Running(digest, row.offset, row.updated_at)
+        while len(_running) > RUNNING_DIGESTS_MAX:
+            _running.popitem(last=False)
+
+
 class UploadBusy(Exception):
     """Another append to the same upload holds its file lock (asked not to wait)."""
 
@@ -284,6 +322,7 @@ class Appending:
     length: int | None
     limit: int  # the most bytes this append may store
     fh: io.FileIO | None
+    digest: Any = None  # of the file up to offset + written, when known
     written: int = 0
     overflow: bool = False
 
@@ -298,6 +337,8 @@ class Appending:
         view = memoryview(data)
         while view:  # a raw file may take less than asked
             view = view[self.fh.write(view) :]
+        if self.digest is not None:
+            self.digest.update(data)
         self.written += len(data)
 
     @property
@@ -315,7 +356,7 @@ class Appending:
         assert self.fh is not None and self.completes
         fd = self.fh.fileno()
         os.fsync(fd)
-        return _sha256_fd(fd)
+        return self.digest.hexdigest() if self.digest is not None else _sha256_fd(fd)
 
     def close(self) -> None:
         if self.fh is not None:
@@ -366,7 +407,12 @@ def upload_append_begin(
         fh.close()
         raise
     return Appending(
-        upload=row, offset=offset, length=length, limit=row.declared_size - offset, fh=fh
+        upload=row,
+        offset=offset,
+        length=length,
+        limit=row.declared_size - offset,
+        fh=fh,
+        digest=_running_take(row),
     )
 
 
@@ -397,6 +443,8 @@ def upload_append_end(append: Appending, *, sha256: str | None = None) -> Upload
             ).update(offset=new_offset, updated_at=now)
             if updated:
                 row.offset, row.updated_at = new_offset, now
+                if append.digest is not None:
+                    _running_keep(row, append.digest)
                 return row
             row.refresh_from_db()
             upload_check_alive(row)

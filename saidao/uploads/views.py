@@ -266,19 +266,27 @@ def tus_stream_end(
     """Commit a streamed PATCH; the answer to send: the view's 204 with the new offset, an
     error, or None when the client went away (what arrived is kept all the same)."""
     assert stream.append is not None
+    answer: HttpResponse | None = response
     with translation.override(stream.language or None):
         try:
             upload = services.upload_append_end(stream.append, sha256=sha256)
         except SaidaoError as exc:
-            return _error(exc) if whole or superseded else None
-        if superseded:  # a newer PATCH took over: tell this one where the upload stands
-            return _error(UploadOffsetMismatch(detail={"offset": upload.offset}))
-        if not whole:
-            return None
-        response["Upload-Offset"] = str(upload.offset)
-        if upload.status != Upload.Status.UPLOADING:
-            del response["Upload-Expires"]
-        return response
+            answer = _error(exc) if whole or superseded else None
+        else:
+            if superseded:  # a newer PATCH took over: tell this one where the upload stands
+                answer = _error(UploadOffsetMismatch(detail={"offset": upload.offset}))
+            elif not whole:
+                answer = None
+            else:
+                response["Upload-Offset"] = str(upload.offset)
+                if upload.status != Upload.Status.UPLOADING:
+                    del response["Upload-Expires"]
+    # Closed before it is sent (its content is all in memory): request_finished, as Django
+    # sends it, without another trip to this thread.
+    response.close()
+    if answer is not None and answer is not response:
+        answer.close()
+    return answer
 
 
 def _delete(request: HttpRequest, user: Any, upload_id: uuid.UUID | None) -> HttpResponse:

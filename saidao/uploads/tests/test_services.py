@@ -170,7 +170,37 @@ def test_a_file_shorter_than_its_offset_resumes_from_what_is_on_disk(
         _append(upload, 6, b"ghij")
     assert exc.value.detail == {"offset": 2}
     assert Upload.objects.get(pk=upload.pk).offset == 2
-    assert _append(upload, 2, b"cdefghij").status == Upload.Status.COMPLETE
+    done = _append(upload, 2, b"cdefghij")
+    assert done.status == Upload.Status.COMPLETE
+    assert done.sha256 == hashlib.sha256(b"abcdefghij").hexdigest()
+
+
+def test_completion_goes_on_with_the_digest_of_earlier_pieces_while_it_holds(
+    worker: Worker, media: Path, completed: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SHA-256 is computed as pieces arrive and kept between them, so completing does not
+    read the file back; but once the row was changed by anyone else (here: its updated_at,
+    as another process's append would), the kept digest is dropped and the file is hashed."""
+    reads: list[int] = []
+    real = services._sha256_fd
+
+    def counted(fd: int) -> str:
+        reads.append(fd)
+        return real(fd)
+
+    monkeypatch.setattr(services, "_sha256_fd", counted)
+    first = _new(worker, 9)
+    for offset, piece in ((0, b"abc"), (3, b"def"), (6, b"ghi")):
+        done = _append(first, offset, piece)
+    assert done.sha256 == hashlib.sha256(b"abcdefghi").hexdigest()
+    assert reads == []
+
+    second = _new(worker, 6)
+    _append(second, 0, b"abc")
+    Upload.objects.filter(pk=second.pk).update(updated_at=clock.now() + dt.timedelta(seconds=1))
+    done = _append(second, 3, b"xyz")
+    assert done.sha256 == hashlib.sha256(b"abcxyz").hexdigest()
+    assert len(reads) == 1
 
 
 def test_completion_runs_the_handler_once_after_commit(
