@@ -20,6 +20,7 @@ from django.db import transaction
 from faker import Faker
 
 from saidao.accounts.models import Membership, PrivacyConsent, User
+from saidao.competitions.demo import competitions_demo_seed
 from saidao.core import clock
 from saidao.orgs.models import InviteCode, Organization, Role
 from saidao.orgs.services import organization_apply, organization_create
@@ -392,4 +393,5 @@ def demo_seed(*, members: int = 3000, entries: int | None = None) -> list[DemoLo
     count = entries_count(members) if entries is None else min(entries, members)
     seeder.campaigns(named, entries=count)
     quiz_demo_seed(campaign_slug=YUN_LIVE_SLUG, workers=[u for u, _o in seeder.staff])
+    competitions_demo_seed()
     return list(DEMO_LOGINS)
