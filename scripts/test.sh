@@ -28,6 +28,8 @@ need=()
 command -v msgfmt >/dev/null || need+=(gettext)
 command -v redis-server >/dev/null || need+=(redis-server)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
+# pdftotext reads certificates back in the suite
+command -v pdftotext >/dev/null || need+=(poppler-utils)
 if ((${#need[@]})); then
   echo "== installing ${need[*]}"
   # Debian starts PostgreSQL and Redis services on install; we start our own on loopback and

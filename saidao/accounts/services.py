@@ -36,6 +36,7 @@ from .errors import (
 from .models import ApiToken, LoginThrottle, Membership, OneTimeCode, PrivacyConsent, User
 from .phones import is_mobile, normalize_phone
 from .roster import roster_parse
+from .signals import user_erased
 
 
 def _hash(value: str) -> str:
@@ -461,3 +462,4 @@ def user_delete(*, user: User) -> None:
     user.deleted_at = now
     user.set_unusable_password()
     user.save()
+    user_erased.send(sender=User, user=user)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from saidao.orgs.selectors import organization_in_scope
 from .errors import CertificateAlreadyRevoked
 from .files import certificate_files_purge
 from .models import Certificate
+from .render import mask_name
 
 if TYPE_CHECKING:
     from saidao.accounts.models import User
@@ -114,3 +116,16 @@ def certificate_revoke(*, certificate: Certificate, actor: User, reason: str) ->
     code = locked.code
     transaction.on_commit(lambda: certificate_files_purge(code))
     return locked
+
+
+def certificates_erase_holder(*, user: User) -> int:
+    """A worker erased their account: their certificates stay as the issuer's record, with the
+    printed name masked as the verify page shows it and no link to the account. Cached drawings
+    go once the erasure commits."""
+    certificates = list(Certificate.objects.filter(holder=user))
+    for certificate in certificates:
+        certificate.holder_name = mask_name(certificate.holder_name)
+        certificate.holder = None
+        certificate.save(update_fields=["holder_name", "holder", "updated_at"])
+        transaction.on_commit(functools.partial(certificate_files_purge, certificate.code))
+    return len(certificates)

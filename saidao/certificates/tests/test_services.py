@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from django.core.files.storage import default_storage
 from django.db import models
 
 from saidao.certificates import services
@@ -81,6 +84,27 @@ def test_certificate_outlives_its_holders_account() -> None:
     field = Certificate._meta.get_field("holder")
     assert field.remote_field.on_delete is models.SET_NULL
     assert Certificate._meta.get_field("issuer").remote_field.on_delete is models.PROTECT
+
+
+def test_erasing_the_holders_account_masks_the_printed_name(
+    tree: Tree, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A worker who erases their account (PIPL) leaves the issuer's record with the name masked
+    as the verify page shows it, no link to the account, and no cached drawing with the name."""
+    from saidao.accounts.services import user_delete
+    from saidao.certificates.files import certificate_file
+
+    worker = tree.anding_member.user
+    cert = issue(holder=worker, issuer=tree.dingxi, holder_name="吴小利")
+    other = issue(holder=tree.dongying_member.user, issuer=tree.dongying, source="test:2")
+    certificate_file(cert, ext="png", verify_url="https://example.test/v")
+    with django_capture_on_commit_callbacks(execute=True):
+        user_delete(user=worker)
+    cert.refresh_from_db()
+    assert (cert.holder_id, cert.holder_name) == (None, "吴*")
+    assert default_storage.listdir(f"certificates/{cert.code}")[1] == []
+    other.refresh_from_db()
+    assert other.holder_id == tree.dongying_member.user_id
 
 
 def test_a_colliding_code_is_drawn_again(tree: Tree, monkeypatch: pytest.MonkeyPatch) -> None:
