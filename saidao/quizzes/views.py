@@ -109,6 +109,11 @@ def contest(request: HttpRequest, pk: int) -> HttpResponse:
     """Rules, time limit, tries left today, my best and my rank, and the way to start."""
     c = _contest(pk)
     rules = list(c.rules.all())
+    for r in rules:
+        label = r.category or _("不限分类")
+        if r.difficulty:
+            label = f"{label} · {r.get_difficulty_display()}"
+        r.label = label  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "contest": c,
         "rules": rules,
