@@ -8,10 +8,15 @@ with ``http.client``, ``runs`` times each way, alternating which goes first:
 - *plain PUT*: the peer, ``PUT /bench/put/<name>``, the whole file in one request.
 
 Each run's clock covers the whole exchange, from the first request to the last answer, so the
-resumable side includes its per-request work (authentication, row locks, an fsync per chunk)
-and the final hashing that completes the upload. After every run both stored files are hashed
-and compared with the source; a mismatch stops the benchmark. The figures are medians, and the
-ratio of the two medians is the number to compare between machines.
+resumable side includes its per-request work (Django's middleware, authentication, the offset
+checked and updated in the database) and the sync to disk and SHA-256 that complete the upload.
+Under ``saidao serve`` each PATCH body streams into the upload's file as it arrives
+(``saidao.uploads.asgi``); the peer PUT is an ordinary Django view, whose body Django's ASGI
+handler reads whole first (to a temporary file past ``FILE_UPLOAD_MAX_MEMORY_SIZE``).
+
+After every run both stored files are hashed and compared with the source; a mismatch stops
+the benchmark. The figures are medians, and the ratio of the two medians is the number to
+compare between machines.
 
 Then a short phone-like clip (720p, ``make_bench_clip``) is probed and given a poster by a
 pre-forked sandbox child: ``bench_probe_poster`` discards the first probe and poster (the

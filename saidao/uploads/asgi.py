@@ -176,7 +176,12 @@ class TusStreaming:
 
     async def patch(self, scope: Scope, receive: Receive, send: Send) -> None:
         stream = views.TusStream()
-        response = await self._open(scope, stream)
+        try:
+            response = await self._open(scope, stream)
+        except asyncio.CancelledError:
+            # The job may still open the append on the thread: close it there, after the job.
+            _thread.executor().submit(_close_append, stream)
+            raise
         append = stream.append
         if append is None or not _goes_on(response, stream):
             if append is not None:  # a middleware changed the answer after the view opened
@@ -266,6 +271,11 @@ class TusStreaming:
                     return True  # 413; the rest is not read
             if not message.get("more_body", False):
                 return True
+
+
+def _close_append(stream: views.TusStream) -> None:
+    if stream.append is not None:
+        stream.append.close()
 
 
 def _goes_on(response: HttpResponseBase, stream: views.TusStream) -> bool:
