@@ -156,3 +156,39 @@ def test_worker_takes_a_contest_on_a_phone(
     expect(page.get_by_test_id("individuals").locator("tbody tr")).to_have_count(1)
     attempt.refresh_from_db()
     assert attempt.status == Attempt.Status.SUBMITTED and attempt.score == 100
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_page_hands_in_when_the_servers_time_runs_out(
+    live_server: Any, tree: Tree, phone_context: BrowserContext
+) -> None:
+    """With a 10-second limit the countdown reaches zero and the page hands the paper in by
+    itself, with the answer saved before, and shows the result."""
+    contest = make_contest(actor=tree.city_officer, organizer=tree.dingxi, time_limit_s=10)
+    worker = member_of(tree.courier)
+    client = Client()
+    client.force_login(worker)
+    phone_context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = phone_context.new_page()
+    page.goto(live_server.url + reverse("quizzes:contest", args=[contest.pk]))
+    page.get_by_test_id("start").click()
+    expect(page.get_by_test_id("progress")).to_have_text("1/5")
+    page.locator('[data-position="1"] input').first.check()
+    attempt = Attempt.objects.get(contest=contest, worker=worker)
+    _wait_saved(attempt, {1})
+    expect(page).to_have_url(
+        live_server.url + reverse("quizzes:result", args=[attempt.pk]), timeout=20_000
+    )
+    expect(page.get_by_test_id("score")).to_be_visible()
+    attempt.refresh_from_db()
+    assert attempt.status == Attempt.Status.SUBMITTED
+    assert attempt.items.exclude(response="").count() == 1

@@ -124,7 +124,7 @@
     pump();
   }
 
-  function finish(force) {
+  function finish() {
     if (finishing) return;
     finishing = true;
     submitBtn.disabled = true;
@@ -136,7 +136,7 @@
         setTimeout(waitForSaves, 100);
         return;
       }
-      post(root.dataset.submitUrl, { seq: seq, timeout: force ? "1" : "" })
+      post(root.dataset.submitUrl, { seq: seq })
         .then(function () { toResult(); })
         .catch(function () {
           finishing = false;
@@ -153,7 +153,7 @@
     timer.classList.toggle("low", s <= 60);
     if (left <= 0) {
       setState(texts.timeUp, "error");
-      finish(true);
+      finish();
       return;
     }
     setTimeout(tick, Math.min(250, left));
@@ -170,13 +170,13 @@
     if (dialog && typeof dialog.showModal === "function") {
       dialog.showModal();
     } else if (window.confirm(root.dataset.textConfirm)) {
-      finish(false);
+      finish();
     }
   });
   if (dialog) {
     dialog.querySelector("[data-role=confirm-yes]").addEventListener("click", function () {
       dialog.close();
-      finish(false);
+      finish();
     });
     dialog.querySelector("[data-role=confirm-no]").addEventListener("click", function () {
       dialog.close();
