@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
@@ -66,7 +66,7 @@ Q4 = Decimal("0.0001")
 Q6 = Decimal("0.000001")
 ZERO = Decimal(0)
 ONE = Decimal(1)
-BATCH = 2000
+BATCH = 5000
 WEIGHTED = (Indicator.Rule.ATTAINMENT, Indicator.Rule.RANK, Indicator.Rule.BANDS)
 
 # --- count sources: values from the platform's own data ---------------------------------------
@@ -343,7 +343,51 @@ def rules_load(*, competition: Competition) -> Rules:
     )
 
 
-# --- the engine (pure Python over dicts) ------------------------------------------------------
+# --- the engine (pure Python over integers) ---------------------------------------------------
+# Values are held as integers of millionths (6 places) and points as ten-thousandths (4
+# places): exact, fast, and the same digits in every process.
+
+M6 = 1_000_000
+M4 = 10_000
+ATT, BANDS, BONUS, PENALTY, VETO, NONE, RANK = range(7)
+_KIND: dict[str, int] = {
+    Indicator.Rule.ATTAINMENT: ATT,
+    Indicator.Rule.BANDS: BANDS,
+    Indicator.Rule.BONUS: BONUS,
+    Indicator.Rule.PENALTY: PENALTY,
+    Indicator.Rule.VETO: VETO,
+    Indicator.Rule.NONE: NONE,
+    Indicator.Rule.RANK: RANK,
+}
+
+
+def _rhu(n: int, d: int) -> int:
+    """n ÷ d (d > 0) rounded half away from zero, as Decimal's ROUND_HALF_UP."""
+    if n >= 0:
+        return (2 * n + d) // (2 * d)
+    return -((-2 * n + d) // (2 * d))
+
+
+def _scaled(d: Decimal, places: int) -> int:
+    return int(d.scaleb(places).quantize(ONE, ROUND_HALF_UP))
+
+
+def to_micro(x: Any) -> int:
+    """A value (int, or float as SQLite returns NUMERIC, Decimal, numeric str) in millionths."""
+    if type(x) is int:
+        return x * M6
+    if type(x) is float:
+        return round(x * M6)  # a 6-place value times 10**6 is within 1e-6 of an integer
+    return _scaled(x if isinstance(x, Decimal) else Decimal(str(x)), 6)
+
+
+def _fmt(n: int, places: int) -> str:
+    q, r = divmod(-n if n < 0 else n, 10**places)
+    return f"{'-' if n < 0 else ''}{q}.{r:0{places}d}"
+
+
+def _dec(n: int, places: int) -> Decimal:
+    return Decimal(n).scaleb(-places)
 
 
 @dataclass
@@ -355,36 +399,54 @@ class Entrant:
     self_score: Decimal | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class RowResult:
+    """One participant's result; numbers as integers (``v6`` millionths, the rest 4 places)
+    in the order of the rules' indicators, with Decimal views by indicator code."""
+
     entrant: Entrant
-    values: dict[str, Decimal | None]
-    points: dict[str, Decimal]
-    contributions: dict[str, Decimal]
-    bonus: Decimal = ZERO
-    penalty: Decimal = ZERO
+    codes: tuple[str, ...]
+    v6: list[int | None]
+    p4: list[int]
+    c4: list[int]
+    bonus4: int = 0
+    penalty4: int = 0
     vetoes: int = 0
-    total: Decimal = ZERO
+    total4: int = 0
     rank: int = 0
     position: int = 0
+    values_json: str = "{}"
 
-    def details(self, rules: Rules) -> dict[str, list[str | None]]:
+    @property
+    def values(self) -> dict[str, Decimal | None]:
         return {
-            c.code: [
-                _s6(self.values.get(c.code)),
-                _s4(self.points.get(c.code, ZERO)),
-                _s4(self.contributions.get(c.code, ZERO)),
-            ]
-            for c in rules.indicators
+            c: None if v is None else _dec(v, 6) for c, v in zip(self.codes, self.v6, strict=True)
         }
 
+    @property
+    def points(self) -> dict[str, Decimal]:
+        return {c: _dec(p, 4) for c, p in zip(self.codes, self.p4, strict=True)}
 
-def _s4(d: Decimal) -> str:
-    return str(d.quantize(Q4))
+    @property
+    def contributions(self) -> dict[str, Decimal]:
+        return {c: _dec(p, 4) for c, p in zip(self.codes, self.c4, strict=True)}
 
+    @property
+    def total(self) -> Decimal:
+        return _dec(self.total4, 4)
 
-def _s6(d: Decimal | None) -> str | None:
-    return None if d is None else str(d.quantize(Q6))
+    @property
+    def bonus(self) -> Decimal:
+        return _dec(self.bonus4, 4)
+
+    @property
+    def penalty(self) -> Decimal:
+        return _dec(self.penalty4, 4)
+
+    def details(self, rules: Rules | None = None) -> dict[str, list[str | None]]:
+        """``{code: [value, points, contribution]}`` as stored in the snapshot row."""
+        out: dict[str, list[str | None]] = json.loads(self.values_json)
+        return out
 
 
 @dataclass
@@ -395,110 +457,152 @@ class EngineResult:
     missing: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _clamp(points: Decimal, r: IndicatorRule) -> Decimal:
-    if r.cap is not None and points > r.cap:
-        points = r.cap
-    if points < r.floor:
-        points = r.floor
-    return points
+@dataclass(frozen=True)
+class _Compiled:
+    kind: int
+    i: int
+    w4: int
+    fm4: int
+    t6: int
+    cap4: int | None
+    floor4: int
+    higher: bool
+    bands: tuple[tuple[int, int], ...]
+    per4: int
+    thr6: int
+    first4: int
+    step4: int
 
 
-def _attainment(v: Decimal, r: IndicatorRule) -> Decimal:
-    target = r.target if r.target is not None else ONE
-    if r.higher:
-        ratio = v / target
-    elif v <= 0:
-        return r.cap if r.cap is not None else r.full_marks
-    else:
-        ratio = target / v
-    return _clamp(ratio * r.full_marks, r)
+def _compile(rules: Rules) -> list[_Compiled]:
+    out = []
+    for i, c in enumerate(rules.indicators):
+        out.append(
+            _Compiled(
+                kind=_KIND[c.rule],
+                i=i,
+                w4=_scaled(c.weight, 4),
+                fm4=_scaled(c.full_marks, 4),
+                t6=_scaled(c.target if c.target is not None else ONE, 6),
+                cap4=None if c.cap is None else _scaled(c.cap, 4),
+                floor4=_scaled(c.floor, 4),
+                higher=c.higher,
+                bands=tuple((_scaled(t, 6), _scaled(p, 4)) for t, p in c.bands),
+                per4=_scaled(c.per_unit or ZERO, 4),
+                thr6=_scaled(c.veto_threshold if c.veto_threshold is not None else ONE, 6),
+                first4=_scaled(c.rank_first if c.rank_first is not None else c.full_marks, 4),
+                step4=_scaled(c.rank_step or ZERO, 4),
+            )
+        )
+    return out
 
 
-def _bands(v: Decimal, r: IndicatorRule) -> Decimal:
-    for threshold, pts in r.bands:  # best first
-        if (v >= threshold) if r.higher else (v <= threshold):
-            return pts
-    return r.floor
+def _as_list(got: Any, rules: Rules, index: dict[str, int]) -> list[int | None]:
+    """Values given by code (Decimal/str/int) as the engine's list of millionths."""
+    if isinstance(got, list):
+        return list(got)
+    vals: list[int | None] = [None] * len(rules.indicators)
+    for code, v in got.items():
+        i = index.get(code)
+        if i is not None and v is not None:
+            vals[i] = to_micro(v)
+    return vals
 
 
 def compute(
     *,
     rules: Rules,
     entrants: list[Entrant],
-    values: Mapping[int, Mapping[str, Decimal]],
+    values: Mapping[int, Any],
     period_key: str,
 ) -> EngineResult:
-    """Score, rank and hash. ``values`` maps entrant id → {indicator code: value} for the
-    reported and counted indicators; formulas are evaluated here. Raises RequiredMissing
+    """Score, rank and hash. ``values`` maps entrant id → the values of its reported and
+    counted indicators: a list of millionths in the rules' order (as ``period_inputs`` reads
+    them) or a mapping code → number. Formulas are evaluated here. Raises RequiredMissing
     (listing every participant and indicator) and DivisionByZero (naming the participant)."""
     inds = rules.indicators
-    by_code = rules.by_code()
-    base_codes = [c.code for c in inds if c.source != Indicator.Source.FORMULA]
-    required = [c for c in inds if c.required and c.source == Indicator.Source.REPORTED]
-    order = [by_code[c] for c in rules.formula_order]
-    rank_rules = [c for c in inds if c.rule == Indicator.Rule.RANK]
-    simple: list[tuple[IndicatorRule, Decimal]] = [
-        (c, c.weight / c.full_marks) for c in inds if c.rule != Indicator.Rule.RANK
+    n = len(inds)
+    codes = tuple(c.code for c in inds)
+    index = {c: i for i, c in enumerate(codes)}
+    compiled = _compile(rules)
+    required = [
+        (i, c.name)
+        for i, c in enumerate(inds)
+        if c.required and c.source == Indicator.Source.REPORTED
     ]
+    formulas = [(index[code], rules.by_code()[code]) for code in rules.formula_order]
+    simple = [k for k in compiled if k.kind not in (RANK, NONE)]
+    ranked = [k for k in compiled if k.kind == RANK]
     rows: list[RowResult] = []
     missing: list[dict[str, Any]] = []
+    rhu = _rhu
     for e in entrants:
-        got = values.get(e.id, {})
-        vals: dict[str, Decimal | None] = {code: got.get(code) for code in base_codes}
-        lacking = [c.name for c in required if vals.get(c.code) is None]
+        vals = _as_list(values.get(e.id, {}), rules, index)
+        lacking = [name for i, name in required if vals[i] is None]
         if lacking:
             missing.append({"participant": e.code, "indicators": lacking})
             continue
-        for f in order:
-            try:
-                vals[f.code] = f.formula.evaluate(vals)  # type: ignore[union-attr]
-            except DivisionByZero as exc:
-                raise DivisionByZero(
-                    _("参赛者 %(p)s 的指标“%(i)s”计算时除数为零（公式 %(f)s）。")
-                    % {"p": e.code, "i": f.name, "f": f.formula.source},  # type: ignore[union-attr]
-                    detail={"participant": e.code, "indicator": f.code, **exc.detail},
-                ) from None
-        points: dict[str, Decimal] = {}
-        contrib: dict[str, Decimal] = {}
-        row = RowResult(e, vals, points, contrib)
-        for c, factor in simple:
-            v = vals.get(c.code)
-            rule = c.rule
-            if v is None:
-                points[c.code] = ZERO
-                contrib[c.code] = ZERO
-                continue
-            if rule == "attainment":
-                p = _attainment(v, c).quantize(Q4, ROUND_HALF_UP)
-                points[c.code] = p
-                contrib[c.code] = (p * factor).quantize(Q4, ROUND_HALF_UP)
-            elif rule == "bands":
-                p = _bands(v, c).quantize(Q4, ROUND_HALF_UP)
-                points[c.code] = p
-                contrib[c.code] = (p * factor).quantize(Q4, ROUND_HALF_UP)
-            elif rule == "bonus" or rule == "penalty":
-                p = v * c.per_unit  # type: ignore[operator]
-                if p < 0:
-                    p = ZERO
-                if c.cap is not None and p > c.cap:
-                    p = c.cap
-                p = p.quantize(Q4, ROUND_HALF_UP)
-                points[c.code] = p
-                if rule == "bonus":
-                    contrib[c.code] = p
-                    row.bonus += p
+        if formulas:
+            named = {codes[i]: _dec(v, 6) for i, v in enumerate(vals) if v is not None}
+            for i, f in formulas:
+                try:
+                    got = f.formula.evaluate(named)  # type: ignore[union-attr]
+                except DivisionByZero as exc:
+                    raise DivisionByZero(
+                        _("参赛者 %(p)s 的指标“%(i)s”计算时除数为零（公式 %(f)s）。")
+                        % {"p": e.code, "i": f.name, "f": f.formula.source},  # type: ignore[union-attr]
+                        detail={"participant": e.code, "indicator": f.code, **exc.detail},
+                    ) from None
+                if got is None:
+                    vals[i] = None
+                    named.pop(f.code, None)
                 else:
-                    contrib[c.code] = -p
-                    row.penalty += p
-            elif rule == "veto":
-                hit = v >= (c.veto_threshold if c.veto_threshold is not None else ONE)
-                points[c.code] = ZERO
-                contrib[c.code] = ZERO
-                if hit:
-                    row.vetoes += 1
-            else:
-                points[c.code] = ZERO
-                contrib[c.code] = ZERO
+                    vals[i] = _scaled(got, 6)
+                    named[f.code] = _dec(vals[i], 6)  # type: ignore[arg-type]
+        p4 = [0] * n
+        c4 = [0] * n
+        row = RowResult(e, codes, vals, p4, c4)
+        for k in simple:
+            v = vals[k.i]
+            if v is None:
+                continue
+            kind = k.kind
+            if kind == ATT:
+                if k.higher:
+                    p = rhu(v * k.fm4, k.t6)
+                elif v <= 0:
+                    p = k.cap4 if k.cap4 is not None else k.fm4
+                else:
+                    p = rhu(k.t6 * k.fm4, v)
+                if k.cap4 is not None and p > k.cap4:
+                    p = k.cap4
+                if p < k.floor4:
+                    p = k.floor4
+                p4[k.i] = p
+                c4[k.i] = rhu(p * k.w4, k.fm4)
+            elif kind == BANDS:
+                p = k.floor4
+                for threshold, pts in k.bands:  # best first
+                    if (v >= threshold) if k.higher else (v <= threshold):
+                        p = pts
+                        break
+                p4[k.i] = p
+                c4[k.i] = rhu(p * k.w4, k.fm4)
+            elif kind in (BONUS, PENALTY):
+                p = rhu(v * k.per4, M6)
+                if p < 0:
+                    p = 0
+                if k.cap4 is not None and p > k.cap4:
+                    p = k.cap4
+                p4[k.i] = p
+                if kind == BONUS:
+                    c4[k.i] = p
+                    row.bonus4 += p
+                else:
+                    c4[k.i] = -p
+                    row.penalty4 += p
+            elif kind == VETO and v >= k.thr6:
+                row.vetoes += 1
         rows.append(row)
     if missing:
         names = "；".join(
@@ -511,77 +615,89 @@ def compute(
     groups: dict[int | None, list[RowResult]] = defaultdict(list)
     for row in rows:
         groups[row.entrant.bracket].append(row)
-    for c in rank_rules:
-        first = c.rank_first if c.rank_first is not None else c.full_marks
-        step = c.rank_step or ZERO
-        factor = c.weight / c.full_marks
+    for k in ranked:
         for members in groups.values():
-            present = [r for r in members if r.values.get(c.code) is not None]
-            present.sort(key=lambda r: r.values[c.code], reverse=c.higher)  # type: ignore[arg-type, return-value]
+            present = [r for r in members if r.v6[k.i] is not None]
+            present.sort(key=lambda r: r.v6[k.i], reverse=k.higher)  # type: ignore[arg-type, return-value]
             place, previous = 0, None
-            for n, r in enumerate(present, start=1):
-                v = r.values[c.code]
+            for pos, r in enumerate(present, start=1):
+                v = r.v6[k.i]
                 if v != previous:
-                    place, previous = n, v
-                p = first - step * (place - 1)
-                if p < c.floor:
-                    p = c.floor
-                p = p.quantize(Q4, ROUND_HALF_UP)
-                r.points[c.code] = p
-                r.contributions[c.code] = (p * factor).quantize(Q4, ROUND_HALF_UP)
-            for r in members:
-                if r.values.get(c.code) is None:
-                    r.points[c.code] = ZERO
-                    r.contributions[c.code] = ZERO
-    heaviest = rules.heaviest
+                    place, previous = pos, v
+                p = k.first4 - k.step4 * (place - 1)
+                if p < k.floor4:
+                    p = k.floor4
+                r.p4[k.i] = p
+                r.c4[k.i] = rhu(p * k.w4, k.fm4)
+    heavy = index[rules.heaviest] if rules.heaviest else None
     ordered: list[RowResult] = []
     for bracket in sorted(groups, key=lambda b: (b is None, groups[b][0].entrant.bracket_order)):
         members = groups[bracket]
         for r in members:
-            r.total = ZERO if r.vetoes else sum(r.contributions.values(), ZERO)
+            r.total4 = 0 if r.vetoes else sum(r.c4)
 
-        def key(r: RowResult) -> tuple[int, Decimal, Decimal]:
-            tb = r.contributions.get(heaviest, ZERO) if heaviest and not r.vetoes else ZERO
-            return (r.vetoes, -r.total, -tb)
+        def key(r: RowResult) -> tuple[int, int, int]:
+            tb = r.c4[heavy] if heavy is not None and not r.vetoes else 0
+            return (r.vetoes, -r.total4, -tb)
 
         members.sort(key=lambda r: (key(r), r.entrant.code))
         prev_key = None
         rank = 0
-        for n, r in enumerate(members, start=1):
-            k = key(r)
-            if k != prev_key:
-                rank, prev_key = n, k
+        for pos, r in enumerate(members, start=1):
+            kk = key(r)
+            if kk != prev_key:
+                rank, prev_key = pos, kk
             r.rank = rank
         ordered.extend(members)
-    for n, r in enumerate(ordered, start=1):
-        r.position = n
-    content = {
-        "rules": rules.hash,
-        "period": period_key,
-        "rows": [
-            [
-                r.entrant.code,
-                r.entrant.bracket,
-                r.rank,
-                str(r.total),
-                str(r.bonus),
-                str(r.penalty),
-                r.vetoes,
-                None if r.entrant.self_score is None else str(r.entrant.self_score),
-                [
-                    [
-                        c.code,
-                        _s6(r.values.get(c.code)),
-                        str(r.points.get(c.code, ZERO)),
-                        str(r.contributions.get(c.code, ZERO)),
-                    ]
-                    for c in inds
-                ],
-            ]
-            for r in ordered
-        ],
-    }
-    return EngineResult(rules=rules, rows=ordered, content_hash=sha256(canonical_json(content)))
+    return EngineResult(
+        rules=rules, rows=ordered, content_hash=_content_hash(rules, ordered, period_key)
+    )
+
+
+def _content_hash(rules: Rules, rows: list[RowResult], period_key: str) -> str:
+    """SHA-256 over canonical JSON lines (sorted keys, no spaces, decimals as strings): a
+    header with the period, the rules' hash and the indicator codes, then one line per row:
+    ``{"bonus","bracket","code","penalty","rank","self_score","total","values","vetoes"}``
+    with ``values`` = ``{code: [value, points, contribution]}``. Sets each row's
+    ``values_json`` and ``position`` on the way."""
+    codes = [c.code for c in rules.indicators]
+    order = sorted(range(len(codes)), key=lambda i: codes[i])
+    keys = [json.dumps(codes[i]) for i in order]
+    f6: dict[int, str] = {}
+    f4: dict[int, str] = {}
+    h = hashlib.sha256(
+        canonical_json({"codes": codes, "period": period_key, "rules": rules.hash}).encode()
+    )
+    for pos, r in enumerate(rows, start=1):
+        r.position = pos
+        parts = []
+        for key_json, i in zip(keys, order, strict=True):
+            v = r.v6[i]
+            vs: str | None = "null"
+            if v is not None:
+                vs = f6.get(v)
+                if vs is None:
+                    vs = f6[v] = f'"{_fmt(v, 6)}"'
+            p, c = r.p4[i], r.c4[i]
+            ps = f4.get(p)
+            if ps is None:
+                ps = f4[p] = f'"{_fmt(p, 4)}"'
+            cs = f4.get(c)
+            if cs is None:
+                cs = f4[c] = f'"{_fmt(c, 4)}"'
+            parts.append(f"{key_json}:[{vs},{ps},{cs}]")
+        r.values_json = "{" + ",".join(parts) + "}"
+        self_score = r.entrant.self_score
+        line = (
+            f'{{"bonus":"{_fmt(r.bonus4, 4)}","bracket":{json.dumps(r.entrant.bracket)},'
+            f'"code":{json.dumps(r.entrant.code, ensure_ascii=False)},'
+            f'"penalty":"{_fmt(r.penalty4, 4)}","rank":{r.rank},'
+            f'"self_score":{"null" if self_score is None else json.dumps(str(self_score))},'
+            f'"total":"{_fmt(r.total4, 4)}","values":{r.values_json},"vetoes":{r.vetoes}}}'
+        )
+        h.update(b"\n")
+        h.update(line.encode())
+    return h.hexdigest()
 
 
 # --- reading a period and storing the snapshot ------------------------------------------------
@@ -591,8 +707,10 @@ SCORED_STATES = (Report.State.VERIFIED, Report.State.LOCKED)
 
 def period_inputs(
     *, period: Period, rules: Rules
-) -> tuple[list[Entrant], dict[int, dict[str, Decimal]]]:
-    """The active participants and all their scored values: one query for the values."""
+) -> tuple[list[Entrant], dict[int, list[int | None]]]:
+    """The active participants and all their scored values as lists of millionths in the
+    rules' order. The values are one query: the values_list's own SQL run on the cursor, so
+    its tuples skip the ORM's per-value Decimal conversion."""
     brackets = {
         b.pk: (b.position, b.pk)
         for b in Bracket.objects.filter(competition_id=period.competition_id)
@@ -610,33 +728,46 @@ def period_inputs(
         .order_by("code")
         .values_list("id", "code", "bracket_id")
     ]
-    codes = {c.id: c.code for c in rules.indicators}
-    values: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    rows = ReportValue.objects.filter(
+    n = len(rules.indicators)
+    index = {c.id: i for i, c in enumerate(rules.indicators)}
+    values: dict[int, list[int | None]] = {}
+    qs = ReportValue.objects.filter(
         report__period=period, report__is_current=True, report__state__in=SCORED_STATES
     ).values_list("report__participant_id", "indicator_id", "value")
-    for pid, iid, value in rows.iterator(chunk_size=20000):
-        code = codes.get(iid)
-        if code is not None:
-            values[pid][code] = value
-    counted = [c for c in rules.indicators if c.source == Indicator.Source.COUNT]
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        while chunk := cur.fetchmany(50_000):
+            for pid, iid, v in chunk:
+                i = index.get(iid)
+                if i is None:
+                    continue
+                row = values.get(pid)
+                if row is None:
+                    row = values[pid] = [None] * n
+                row[i] = round(v * M6) if type(v) is float else to_micro(v)
+    counted = [(i, c) for i, c in enumerate(rules.indicators) if c.source == Indicator.Source.COUNT]
     if counted:
-        info = {
-            p.pk: CountInput(p.pk, p.home.path, p.user_id)
+        items = [
+            CountInput(p.pk, p.home.path, p.user_id)
             for p in Participant.objects.filter(
                 competition_id=period.competition_id, active=True
             ).select_related("home")
-        }
-        items = list(info.values())
-        for c in counted:
+        ]
+        for i, c in counted:
             fn = _COUNT_SOURCES[c.count_source][1]
             for pid, v in fn(items, c.count_param, period).items():
-                values[pid][c.code] = v
+                row = values.get(pid)
+                if row is None:
+                    row = values[pid] = [None] * n
+                row[i] = to_micro(v)
     return entrants, values
 
 
 def store_snapshot(*, period: Period, result: EngineResult, actor: Any) -> Snapshot:
-    """Insert the snapshot and its rows in batches (the caller holds the transaction)."""
+    """Insert the snapshot, then its rows in batches with executemany: the rows' JSON is the
+    text already made for the hash, so nothing is serialized twice (the caller holds the
+    transaction)."""
     number = (
         period.snapshots.order_by("-number").values_list("number", flat=True).first() or 0
     ) + 1
@@ -650,29 +781,32 @@ def store_snapshot(*, period: Period, result: EngineResult, actor: Any) -> Snaps
         computed_at=clock.now(),
         row_count=len(result.rows),
     )
-    rules = result.rules
-    batch: list[SnapshotRow] = []
-    for r in result.rows:
-        batch.append(
-            SnapshotRow(
-                snapshot=snap,
-                participant_id=r.entrant.id,
-                bracket_id=r.entrant.bracket,
-                position=r.position,
-                rank=r.rank,
-                total=r.total,
-                bonus=r.bonus,
-                penalty=r.penalty,
-                vetoed=bool(r.vetoes),
-                self_score=r.entrant.self_score,
-                values=r.details(rules),
-            )
+    table = connection.ops.quote_name(SnapshotRow._meta.db_table)
+    json_param = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    sql = (
+        f"INSERT INTO {table} (snapshot_id, participant_id, bracket_id, position, rank, total, "  # noqa: S608 - our own table
+        f"bonus, penalty, vetoed, self_score, {connection.ops.quote_name('values')}) "
+        f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {json_param})"
+    )
+    params = [
+        (
+            snap.pk,
+            r.entrant.id,
+            r.entrant.bracket,
+            r.position,
+            r.rank,
+            _fmt(r.total4, 4),
+            _fmt(r.bonus4, 4),
+            _fmt(r.penalty4, 4),
+            bool(r.vetoes),
+            None if r.entrant.self_score is None else str(r.entrant.self_score),
+            r.values_json,
         )
-        if len(batch) >= BATCH:
-            SnapshotRow.objects.bulk_create(batch)
-            batch = []
-    if batch:
-        SnapshotRow.objects.bulk_create(batch)
+        for r in result.rows
+    ]
+    with connection.cursor() as cur:
+        for i in range(0, len(params), BATCH):
+            cur.executemany(sql, params[i : i + BATCH])
     return snap
 
 
