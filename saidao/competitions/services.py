@@ -98,6 +98,7 @@ from django.core.files.base import File
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from saidao.accounts.models import Membership
 from saidao.core import clock
@@ -470,7 +471,13 @@ def competition_check(*, competition: Competition) -> None:
 
 # --- periods -----------------------------------------------------------------------------------
 
-_QUARTER_CN = {1: "一", 2: "二", 3: "三", 4: "四"}
+# The quarter's numeral in the period label: 一 in Chinese, 1 in English.
+_QUARTER_CN = {
+    1: pgettext_lazy("quarter", "一"),
+    2: pgettext_lazy("quarter", "二"),
+    3: pgettext_lazy("quarter", "三"),
+    4: pgettext_lazy("quarter", "四"),
+}
 
 
 def period_bounds(kind: str, key: str) -> tuple[dt.date, dt.date, str]:
@@ -484,7 +491,8 @@ def period_bounds(kind: str, key: str) -> tuple[dt.date, dt.date, str]:
                 start = dt.date(y, 3 * q - 2, 1)
                 end_month = 3 * q
                 end = dt.date(y, end_month, calendar.monthrange(y, end_month)[1])
-                return start, end, _("%(y)d年第%(q)s季度") % {"y": y, "q": _QUARTER_CN[q]}
+                label = _("%(y)d年第%(q)s季度") % {"y": y, "q": str(_QUARTER_CN[q])}
+                return start, end, label
         elif kind == Competition.PeriodKind.MONTH:
             m = re.fullmatch(r"(\d{4})-(\d{2})", key)
             if m:
