@@ -11,6 +11,7 @@ Public selectors (keyword-only; stable, new ones are added, none renamed):
 - ``contest_get_for_results(*, user, pk) -> Contest`` (officers of the organizer or under it)
 - ``contests_of_campaign(*, campaign) -> QuerySet[Contest]``
 - ``contest_get(*, pk) -> Contest`` (published campaigns only; NotFound otherwise)
+- ``contest_get_cached(*, pk) -> Contest`` (the same, cached for a second; for starts)
 - ``attempt_get_for_worker(*, worker, pk) -> Attempt``
 - ``attempt_current(*, contest, worker) -> Attempt | None`` (in progress, time not run out)
 - ``attempt_paper(*, attempt, at=None) -> Paper`` (questions with displayed options, the
@@ -48,8 +49,17 @@ from saidao.core.errors import NotFound, OutsideScope
 from saidao.orgs.models import Organization
 from saidao.orgs.selectors import officer_paths, organization_in_scope, scope_q, subtree_q
 
-from .models import LETTERS, Attempt, AttemptItem, Contest, ContestResult, Question
-from .services import option_order, stored_to_displayed
+from . import caches
+from .models import (
+    LETTERS,
+    Attempt,
+    AttemptItem,
+    Contest,
+    ContestResult,
+    Question,
+    QuestionKind,
+)
+from .services import option_order, stored_to_displayed, to_displayed, visible_order
 
 # --- bank -----------------------------------------------------------------------------------
 
@@ -130,6 +140,15 @@ def _may_read_results(user: Any, contest: Contest) -> bool:
 
 def contests_of_campaign(*, campaign: Campaign) -> QuerySet[Contest]:
     return _contests().filter(campaign=campaign).order_by("id")
+
+
+def contest_get_cached(*, pk: int) -> Contest:
+    """``contest_get`` for the start of an attempt: the same contest object for up to a second
+    per process (the quiz phase's switch takes effect within a second)."""
+    contest = caches.contest(pk)
+    if contest is None:
+        raise NotFound(detail={"contest": pk})
+    return contest
 
 
 def contest_get(*, pk: int) -> Contest:
@@ -215,21 +234,29 @@ def attempt_paper(*, attempt: Attempt, at: dt.datetime | None = None) -> Paper:
     """The paper as the worker sees it: displayed options, their answers so far, the time left
     by the server's deadline. No correct answers, no explanations."""
     at = at or clock.now()
+    # One read of the paper's rows; the questions' text comes from the version cache.
+    rows = list(
+        AttemptItem.objects.filter(attempt_id=attempt.pk)
+        .order_by("position")
+        .values_list("position", "version_id", "order", "points", "response")
+    )
+    content = caches.versions([row[1] for row in rows])
     questions = []
-    for item in _items(attempt):
-        v = item.version
+    for position, version_id, order, points, response in rows:
+        v = content[version_id]
+        shown = visible_order(order, len(v.options))
         questions.append(
             PaperQuestion(
-                position=item.position,
+                position=position,
                 kind=v.kind,
-                kind_label=str(v.get_kind_display()),
+                kind_label=str(QuestionKind(v.kind).label),
                 stem=v.stem,
-                points=item.points,
+                points=points,
                 options=[
                     PaperOption(letter=LETTERS[i], text=v.options[idx])
-                    for i, idx in enumerate(option_order(item))
+                    for i, idx in enumerate(shown)
                 ],
-                chosen=stored_to_displayed(item, item.response),
+                chosen=to_displayed(shown, response),
             )
         )
     left = max(0, int((attempt.deadline - at).total_seconds()))

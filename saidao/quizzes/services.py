@@ -39,13 +39,14 @@ contest, issued at the first attempt that finishes (or passes, per the contest).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from saidao.accounts.models import Membership
@@ -59,7 +60,7 @@ from saidao.leaderboards.services import participation_record
 from saidao.orgs.models import Organization
 from saidao.orgs.selectors import organization_in_scope
 
-from . import importing
+from . import caches, importing
 from .errors import (
     AttemptClosed,
     DuplicateQuestion,
@@ -82,6 +83,13 @@ from .models import (
     QuestionKind,
     QuestionVersion,
 )
+
+
+def _changed() -> None:
+    """Drop the in-process caches now and again once the change is committed (a draw in
+    between could otherwise read the old rows back into them)."""
+    caches.clear()
+    transaction.on_commit(caches.clear)
 
 
 def _require_officer(*, actor: Any, organization: Organization) -> None:
@@ -201,6 +209,7 @@ def question_create(
 ) -> Question:
     """Add a question to the organization's bank, with its first version."""
     _require_officer(actor=actor, organization=organization)
+    _changed()
     content = _check_content(
         kind=kind,
         stem=stem,
@@ -242,6 +251,7 @@ def question_update(
     """Edit a question. If its current version was drawn into a paper, the edit makes a new
     version and those papers keep the old one; otherwise the current version is corrected."""
     _require_officer(actor=actor, organization=question.organization)
+    _changed()
     question = Question.objects.select_for_update().get(pk=question.pk)
     content = _check_content(
         kind=kind,
@@ -271,9 +281,13 @@ def question_update(
         fresh.save()
         question.current_version = fresh
     else:
-        fresh.pk = current.pk
-        fresh.number = current.number
-        fresh.created_at = current.created_at
+        # Never drawn: replaced under the same number. A version row never changes once
+        # written, so papers and the in-process version cache can trust its id.
+        question.current_version = None
+        question.save(update_fields=["current_version"])
+        number = current.number
+        current.delete()
+        fresh.number = number
         fresh.save()
         question.current_version = fresh
     question.save()
@@ -290,6 +304,7 @@ def question_update(
 def question_archive(*, actor: Any, question: Question) -> Question:
     """Take a question out of the bank: no new paper draws it; old papers keep it."""
     _require_officer(actor=actor, organization=question.organization)
+    _changed()
     if question.archived_at is None:
         question.archived_at = clock.now()
         question.save(update_fields=["archived_at", "updated_at"])
@@ -304,6 +319,7 @@ def questions_import(
     """Import a whole .xlsx or CSV file, or nothing: every error is reported with its row,
     column and reason (``QuestionImportInvalid.detail["errors"]``)."""
     _require_officer(actor=actor, organization=organization)
+    _changed()
     existing = set(
         Question.objects.filter(organization=organization, archived_at__isnull=True).values_list(
             "fingerprint", flat=True
@@ -501,6 +517,7 @@ def contest_create(
     """A contest in ``campaign``'s quiz phase, drawing from ``bank``'s questions (the
     organizer's bank by default). The officer must administer both."""
     _require_officer(actor=actor, organization=campaign.organizer)
+    _changed()
     bank = bank or campaign.organizer
     _require_officer(actor=actor, organization=bank)
     values = {
@@ -536,6 +553,7 @@ def contest_update(
     """Change a contest's settings (any of contest_create's keywords); papers already drawn
     keep their questions and points."""
     _require_officer(actor=actor, organization=contest.campaign.organizer)
+    _changed()
     unknown = set(settings) - set(_SETTINGS)
     if unknown:
         raise InvalidInput(detail={"fields": {k: [str(_("未知设置。"))] for k in sorted(unknown)}})
@@ -630,25 +648,26 @@ def _option_order(kind: str) -> list[int]:
 def _draw(contest: Contest) -> list[_Drawn]:
     """The questions of a fresh paper, in a random order, each with its option order.
 
-    Least-used questions first; ties broken at random (a shuffle before a stable sort).
+    Least-used questions first; ties broken at random (a shuffle before a stable sort). The
+    candidates and their counters come from the in-process pool cache (see ``caches``).
     """
     chosen: list[_Drawn] = []
     taken: set[int] = set()
     for rule in contest.rules.all():
-        pool = [
-            row
-            for row in _candidates(contest.bank_id, rule.category, rule.difficulty).values_list(
-                "pk", "current_version_id", "times_used", "kind"
-            )
-            if row[0] not in taken
+        entries = [
+            e
+            for e in caches.pool(contest.bank_id, rule.category, rule.difficulty)
+            if e.question_id not in taken
         ]
-        if len(pool) < rule.count:
+        if len(entries) < rule.count:
             raise PaperUnavailable(detail={"rule": rule.position})
-        random.shuffle(pool)
-        pool.sort(key=lambda row: row[2])
-        for pk, version_id, _used, kind in pool[: rule.count]:
-            chosen.append(_Drawn(pk, version_id, rule.points, _option_order(kind)))
-            taken.add(pk)
+        random.shuffle(entries)
+        entries.sort(key=lambda e: e.used)
+        picked = entries[: rule.count]
+        caches.pool_used(picked)
+        for e in picked:
+            chosen.append(_Drawn(e.question_id, e.version_id, rule.points, _option_order(e.kind)))
+            taken.add(e.question_id)
     random.shuffle(chosen)
     return chosen
 
@@ -663,10 +682,7 @@ def _worker_organization(worker: Any) -> Organization | None:
 
 
 def _zone_city_id(worker: Any) -> str | None:
-    city = worker.city
-    if city is None:
-        return None
-    return str(city.zone_city_id or city.code)
+    return caches.zone_of(worker.city_id)
 
 
 def _closes_at(attempt: Attempt, contest: Contest) -> dt.datetime:
@@ -680,22 +696,25 @@ def attempt_start(*, contest: Contest, worker: Any) -> Attempt:
     today's tries (Asia/Shanghai days) are used up.
     """
     now = clock.now()
-    current = (
-        Attempt.objects.filter(contest=contest, worker=worker, status=Attempt.Status.IN_PROGRESS)
-        .order_by("-pk")
-        .first()
+    today = now.astimezone(clock.SHANGHAI).date()
+    # The attempt in progress and today's tries in one read.
+    rows = list(
+        Attempt.objects.filter(contest_id=contest.pk, worker_id=worker.pk)
+        .filter(Q(status=Attempt.Status.IN_PROGRESS) | Q(day=today))
+        .order_by()
+        .values_list("pk", "status", "deadline", "day")
     )
-    if current is not None:
-        if now <= _closes_at(current, contest):
-            return current
-        _expire_one(attempt_id=current.pk, at=now)
+    for pk, status, deadline, _day in rows:
+        if status == Attempt.Status.IN_PROGRESS:
+            if now <= deadline + dt.timedelta(seconds=contest.grace_s):
+                return Attempt.objects.select_related("contest").get(pk=pk)
+            _expire_one(attempt_id=pk, at=now)
     campaign = contest.campaign
     phase_require(campaign=campaign, switch="quiz_open", at=now)
     organization = _worker_organization(worker)
     campaign_require_member(campaign=campaign, organization=organization)
     assert organization is not None
-    today = now.astimezone(clock.SHANGHAI).date()
-    used = Attempt.objects.filter(contest=contest, worker=worker, day=today).count()
+    used = sum(1 for row in rows if row[3] == today)
     if used >= contest.tries_per_day:
         raise NoTriesLeft(
             _("今天的 %(n)d 次答题机会已用完，明天（北京时间零点后）再来吧。")
@@ -704,7 +723,7 @@ def attempt_start(*, contest: Contest, worker: Any) -> Attempt:
         )
     paper = _draw(contest)
     try:
-        with transaction.atomic():
+        with caches.write_gate(), transaction.atomic():
             attempt = Attempt.objects.create(
                 contest=contest,
                 worker=worker,
@@ -744,10 +763,13 @@ def attempt_start(*, contest: Contest, worker: Any) -> Attempt:
     return attempt
 
 
+def visible_order(order: Sequence[int], n: int) -> list[int]:
+    """Indexes into a version's ``n`` options, in the order shown under A, B, C…"""
+    return [i for i in order if i < n]
+
+
 def option_order(item: AttemptItem) -> list[int]:
-    """Indexes into the version's options, in the order shown under A, B, C…"""
-    n = len(item.version.options)
-    return [i for i in item.order if i < n]
+    return visible_order(item.order, len(item.version.options))
 
 
 def displayed_to_stored(item: AttemptItem, letters: str) -> str:
@@ -756,9 +778,13 @@ def displayed_to_stored(item: AttemptItem, letters: str) -> str:
     return "".join(sorted(LETTERS[order[LETTERS.index(ch)]] for ch in letters))
 
 
+def to_displayed(order: Sequence[int], letters: str) -> str:
+    """The letters the worker saw for the version's letters (``order`` as visible_order)."""
+    return "".join(sorted(LETTERS[list(order).index(LETTERS.index(ch))] for ch in letters))
+
+
 def stored_to_displayed(item: AttemptItem, letters: str) -> str:
-    order = option_order(item)
-    return "".join(sorted(LETTERS[order.index(LETTERS.index(ch))] for ch in letters))
+    return to_displayed(option_order(item), letters)
 
 
 def grade(*, answer: str, response: str, points: int, kind: str, partial_credit: str) -> int:
@@ -800,60 +826,112 @@ def _locked(attempt: Attempt, worker: Any) -> Attempt:
     return locked
 
 
-@transaction.atomic
+def _aware(value: Any) -> dt.datetime:
+    """A datetime read by a raw cursor (SQLite gives text in UTC) as an aware datetime."""
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert isinstance(moment, dt.datetime)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _answer_sql() -> tuple[str, str, str]:
+    i, a, c, v = (m._meta.db_table for m in (AttemptItem, Attempt, Contest, QuestionVersion))
+    read = (
+        f'SELECT i.id, i."order", i.points, i.response, a.id, a.status, a.seq, a.deadline, '  # noqa: S608 - our table names; values are parameters
+        f"c.grace_s, c.partial_credit, v.id, v.kind, v.options, v.answer "
+        f"FROM {i} i JOIN {a} a ON a.id = i.attempt_id JOIN {c} c ON c.id = a.contest_id "
+        f"JOIN {v} v ON v.id = i.version_id "
+        f"WHERE i.attempt_id = %s AND a.worker_id = %s AND i.position = %s"
+    )
+    bump = f"UPDATE {a} SET seq = %s WHERE id = %s AND status = %s AND seq < %s"  # noqa: S608
+    write = f"UPDATE {i} SET response = %s, answered_at = %s, awarded = %s WHERE id = %s"  # noqa: S608
+    return read, bump, write
+
+
 def attempt_answer(
     *, attempt: Attempt, worker: Any, position: int, choice: str | Sequence[str], seq: int
 ) -> AttemptItem:
     """Save (and grade, out of sight) the answer to one question of the paper.
 
     ``seq`` grows with every save the page sends. The same save sent twice changes nothing;
-    an older one than the last accepted is refused as stale. Three statements: the item read
-    with its attempt, contest and version; the attempt's sequence moved forward only if it is
-    still open and behind (which also serializes saves and the submit); the item written.
+    an older one than the last accepted is refused as stale.
+
+    This is the hottest write of a contest, so it is three plain statements: the item read
+    with its attempt, contest and version; the attempt's sequence moved forward only if the
+    attempt is still open and behind (which also orders saves against the submit, which locks
+    the same row); the item written.
     """
-    item = (
-        AttemptItem.objects.select_related("attempt", "attempt__contest", "version")
-        .filter(attempt_id=attempt.pk, attempt__worker_id=worker.pk, position=position)
-        .first()
-    )
-    if item is None:
+    with caches.write_gate(), transaction.atomic():
+        return _answer(attempt=attempt, worker=worker, position=position, choice=choice, seq=seq)
+
+
+def _answer(
+    *, attempt: Attempt, worker: Any, position: int, choice: str | Sequence[str], seq: int
+) -> AttemptItem:
+    read, bump, write = _answer_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(read, [attempt.pk, worker.pk, position])
+        row = cursor.fetchone()
+    if row is None:
         if not Attempt.objects.filter(pk=attempt.pk, worker_id=worker.pk).exists():
             raise NotFound(detail={"attempt": attempt.pk})
         raise NotInPaper(detail={"position": position})
-    current = item.attempt
-    if current.is_finished:
-        raise AttemptClosed(detail={"attempt": current.pk, "status": current.status})
-    if clock.now() > _closes_at(current, current.contest):
-        raise TimeUp(detail={"attempt": current.pk, "deadline": current.deadline.isoformat()})
-    response = displayed_to_stored(item, _parse_choice(item, choice))
-    moved = Attempt.objects.filter(
-        pk=current.pk, status=Attempt.Status.IN_PROGRESS, seq__lt=seq
-    ).update(seq=seq)
-    if not moved:
-        current.refresh_from_db(fields=["status", "seq"])
-        if current.is_finished:
-            raise AttemptClosed(detail={"attempt": current.pk, "status": current.status})
-        item.refresh_from_db(fields=["response"])
-        if response == item.response:
-            return item  # a repeat of a save already applied
-        raise StaleSequence(detail={"seq": current.seq})
-    item.response = response
-    item.answered_at = clock.now()
-    item.awarded = grade(
-        answer=item.version.answer,
-        response=response,
-        points=item.points,
-        kind=item.version.kind,
-        partial_credit=current.contest.partial_credit,
+    (item_id, order, points, previous, attempt_id, status, last_seq, deadline) = row[:8]
+    grace_s, partial_credit, version_id, kind, options, answer = row[8:]
+    if status != Attempt.Status.IN_PROGRESS:
+        raise AttemptClosed(detail={"attempt": attempt_id, "status": status})
+    deadline = _aware(deadline)
+    if clock.now() > deadline + dt.timedelta(seconds=grace_s):
+        raise TimeUp(detail={"attempt": attempt_id, "deadline": deadline.isoformat()})
+    item = AttemptItem(
+        pk=item_id,
+        attempt_id=attempt_id,
+        position=position,
+        order=_json(order),
+        points=points,
+        response=previous,
     )
-    item.save(update_fields=["response", "answered_at", "awarded"])
+    item.version = QuestionVersion(pk=version_id, kind=kind, options=_json(options), answer=answer)
+    response = displayed_to_stored(item, _parse_choice(item, choice))
+    now = clock.now()
+    with connection.cursor() as cursor:
+        cursor.execute(bump, [seq, attempt_id, Attempt.Status.IN_PROGRESS, seq])
+        moved = cursor.rowcount
+    if not moved:
+        status, last_seq = Attempt.objects.filter(pk=attempt_id).values_list("status", "seq")[0]
+        if status != Attempt.Status.IN_PROGRESS:
+            raise AttemptClosed(detail={"attempt": attempt_id, "status": status})
+        if response == previous:
+            return item  # a repeat of a save already applied
+        raise StaleSequence(detail={"seq": last_seq})
+    item.response = response
+    item.answered_at = now
+    item.awarded = grade(
+        answer=answer,
+        response=response,
+        points=points,
+        kind=kind,
+        partial_credit=partial_credit,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            write,
+            [response, connection.ops.adapt_datetimefield_value(now), item.awarded, item_id],
+        )
     return item
 
 
-@transaction.atomic
 def attempt_submit(*, attempt: Attempt, worker: Any, seq: int | None = None) -> Attempt:
     """Hand in the paper. A second submit returns the finished attempt unchanged; a submit
     older than the last save (``seq``) or later than the deadline plus grace is refused."""
+    with caches.write_gate(), transaction.atomic():
+        return _submit(attempt=attempt, worker=worker, seq=seq)
+
+
+def _submit(*, attempt: Attempt, worker: Any, seq: int | None) -> Attempt:
     attempt = _locked(attempt, worker)
     if attempt.is_finished:
         return attempt
@@ -959,8 +1037,12 @@ def _certify(attempt: Attempt) -> None:
     )
 
 
-@transaction.atomic
 def _expire_one(*, attempt_id: int, at: dt.datetime) -> bool:
+    with caches.write_gate(), transaction.atomic():
+        return _expire(attempt_id=attempt_id, at=at)
+
+
+def _expire(*, attempt_id: int, at: dt.datetime) -> bool:
     attempt = (
         Attempt.objects.select_for_update()
         .select_related("contest", "organization", "worker")

@@ -26,3 +26,11 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return Clock(monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> None:
+    """Each test starts with empty in-process contest caches (ids are reused across tests)."""
+    from saidao.quizzes import caches
+
+    caches.clear()
