@@ -15,6 +15,7 @@ from saidao.core.errors import NotFound
 from saidao.orgs.selectors import officer_paths, scope_q
 
 from .models import (
+    Award,
     Competition,
     HelpAssignment,
     Indicator,
@@ -34,7 +35,7 @@ from .selectors import (
     periods_for_competition,
     program_get,
     user_can_report,
-    user_is_program_officer,
+    user_can_view_program,
 )
 
 # --- who sees what -----------------------------------------------------------------------------
@@ -63,14 +64,8 @@ def programs_visible(*, user: Any) -> QuerySet[Program]:
 
 
 def program_visible(*, user: Any, program: Program) -> bool:
-    if user_is_program_officer(user=user, program=program):
-        return True
-    if user is None or not user.is_authenticated:
-        return False
-    return (
-        ProgramRole.objects.filter(program=program, user=user).exists()
-        or Participant.objects.filter(competition__program=program, user=user).exists()
-    )
+    """The same rule as the API's: officers, reporters, assessors, individual participants."""
+    return user_can_view_program(user=user, program=program)
 
 
 def program_get_visible(*, user: Any, pk: int) -> Program:
@@ -101,8 +96,8 @@ def period_of(*, competition: Competition, pk: int) -> Period:
 
 
 def snapshot_for_board(*, period: Period, officer: bool) -> Snapshot | None:
-    """What a viewer sees for a period: officers the latest computation (published or not),
-    everyone else the published ranking only."""
+    """What a viewer sees for a period: officers (and assessors: ``officer`` True) the latest
+    computation, published or not; everyone else the published ranking only."""
     qs = period.snapshots.select_related("computed_by", "published_by")
     if not officer:
         qs = qs.filter(published_at__isnull=False)
@@ -224,9 +219,9 @@ def ranking_board(*, competition: Competition, period: Period, snapshot: Snapsho
         ranks[participant_id][by_snapshot[snapshot_id]] = None if vetoed else rank
     awards: dict[int, Decimal | None] = {}
     if snapshot.published_at:
-        awards = {
-            a.participant_id: a.amount for a in snapshot.awards.only("participant_id", "amount")
-        }
+        awards = dict(
+            Award.objects.filter(snapshot=snapshot).values_list("participant_id", "amount")
+        )
     helped = (
         set(snapshot.help_list.values_list("participant_id", flat=True))
         if snapshot.published_at

@@ -93,6 +93,11 @@ def _officer_or_404(user: User, program: Program) -> None:
         raise NotFound()
 
 
+def _preview(user: User, competition: Competition, officer: bool) -> bool:
+    """Unpublished computations are for the program's officers and assessors (as in the API)."""
+    return officer or selectors.user_is_assessor(user=user, program=competition.program)
+
+
 def _board_url(period: Period) -> str:
     return reverse("competitions:board", args=[period.competition_id, period.pk])
 
@@ -187,7 +192,7 @@ def board(request: HttpRequest, competition_id: int, period_id: int) -> HttpResp
     comp = pages.competition_get_visible(user=user, pk=competition_id)
     officer = selectors.user_is_program_officer(user=user, program=comp.program)
     period = pages.period_of(competition=comp, pk=period_id)
-    snapshot = pages.snapshot_for_board(period=period, officer=officer)
+    snapshot = pages.snapshot_for_board(period=period, officer=_preview(user, comp, officer))
     b = pages.ranking_board(competition=comp, period=period, snapshot=snapshot)
     for row in b.rows:
         row.spark = sparkline_svg(row.ranks, labels=b.trend_labels, worst=b.worst)
@@ -233,7 +238,7 @@ def board_xlsx(request: HttpRequest, competition_id: int, period_id: int) -> Htt
     comp = pages.competition_get_visible(user=user, pk=competition_id)
     officer = selectors.user_is_program_officer(user=user, program=comp.program)
     period = pages.period_of(competition=comp, pk=period_id)
-    snapshot = pages.snapshot_for_board(period=period, officer=officer)
+    snapshot = pages.snapshot_for_board(period=period, officer=_preview(user, comp, officer))
     if snapshot is None:
         raise NotFound()
     snapshot.period = period
@@ -252,7 +257,7 @@ def scorecard(
     comp = pages.competition_get_visible(user=user, pk=competition_id)
     officer = selectors.user_is_program_officer(user=user, program=comp.program)
     period = pages.period_of(competition=comp, pk=period_id)
-    snapshot = pages.snapshot_for_board(period=period, officer=officer)
+    snapshot = pages.snapshot_for_board(period=period, officer=_preview(user, comp, officer))
     participant = comp.participants.select_related("bracket").filter(pk=participant_id).first()
     if snapshot is None or participant is None:
         raise NotFound()
