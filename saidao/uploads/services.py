@@ -401,7 +401,8 @@ def upload_append_begin(
                 pk=row.pk, status=Upload.Status.UPLOADING, offset=row.offset
             ).update(offset=on_disk, updated_at=clock.now())
             raise UploadOffsetMismatch(detail={"offset": on_disk})
-        os.ftruncate(fh.fileno(), offset)  # bytes past the offset: an append that did not commit
+        if on_disk > offset:  # bytes past the offset: an append that did not commit
+            os.ftruncate(fh.fileno(), offset)
         fh.seek(offset)
     except BaseException:
         fh.close()
