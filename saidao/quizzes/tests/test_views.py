@@ -344,15 +344,22 @@ def test_home_page_card_and_campaign_link_lead_to_the_open_contest(
 
 
 def test_officer_index_lists_banks_contests_and_campaigns_awaiting_one(
-    tree: Tree, contest: Contest
+    tree: Tree, contest: Contest, django_assert_num_queries: Any
 ) -> None:
     """The city officer sees 定西市's bank with its count and the contest; a campaign with a
-    quiz phase and no contest offers to set one up; a worker is not an officer (404)."""
+    quiz phase and no contest offers to set one up, in a fixed number of queries; a worker is
+    not an officer (404)."""
     quiz_campaign(actor=tree.city_officer, organizer=tree.dingxi, slug="no-contest")
-    resp = _client(tree.city_officer).get(reverse("quizzes:officer"))
+    client = _client(tree.city_officer)
+    with django_assert_num_queries(8):
+        resp = client.get(reverse("quizzes:officer"))
     html = resp.content.decode()
     assert "定西市总工会" in html and "10 道题" in html and contest.title in html
     assert [c.slug for c in resp.context["awaiting"]] == ["no-contest"]
+    second = quiz_campaign(actor=tree.city_officer, organizer=tree.tongwei, slug="tongwei")
+    make_contest(actor=tree.city_officer, organizer=tree.tongwei, campaign=second)
+    with django_assert_num_queries(8):
+        assert len(client.get(reverse("quizzes:officer")).context["contests"]) == 2
     worker = _client(member_of(tree.courier))
     assert worker.get(reverse("quizzes:officer")).status_code == 404
 
