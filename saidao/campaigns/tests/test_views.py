@@ -84,3 +84,26 @@ def test_officer_campaign_list_is_scoped(client: Client, tree: Tree) -> None:
     client.force_login(tree.other_officer)
     html = client.get("/campaigns/officer/").content.decode()
     assert "定西讲述" not in html
+
+
+def test_campaign_page_leads_to_the_contest_only_while_the_quiz_is_open(
+    client: Client, tree: Tree
+) -> None:
+    """参加知识竞赛 shows while a quiz phase is open, and not in a campaign whose quiz is over."""
+    import datetime as dt
+
+    from saidao.campaigns.services import PhaseSpec
+    from saidao.core import clock
+
+    now = clock.now()
+    day = dt.timedelta(days=1)
+    make_campaign(
+        actor=tree.national_officer,
+        organizer=tree.national,
+        slug="quiz-now",
+        phases=[PhaseSpec("quiz", "知识竞赛", now - day, now + day, quiz_open=True)],
+    )
+    make_campaign(actor=tree.national_officer, organizer=tree.national)
+    html = client.get("/campaigns/quiz-now/").content.decode()
+    assert 'href="/quizzes/campaign/quiz-now/"' in html
+    assert 'data-testid="quiz"' not in client.get("/campaigns/yunjiangshu-2024/").content.decode()
