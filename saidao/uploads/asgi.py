@@ -41,7 +41,7 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -65,6 +65,7 @@ T = TypeVar("T")
 KEEP_CONNECTION_S = 60.0  # the uploads thread reopens its database connection after this
 BUSY_WAIT_S = 10.0  # how long a PATCH waits for another process's append to the same upload
 BUSY_POLL_S = 0.05
+HASH_BATCH = 1024 * 1024  # bytes handed to the hashing thread at a time
 TAKEOVER_WAIT_S = 10.0  # how long a PATCH waits for this process's older append to let go
 UPLOAD_VIEW = "uploads:tus-upload"
 
@@ -77,6 +78,43 @@ class _Active:
     released: asyncio.Event = field(default_factory=asyncio.Event)
     pumping: bool = False  # only then may it be stopped: later it is committing
     superseded: bool = False
+
+
+class _Hasher:
+    """Feeds an append's digest on the hashing thread, in order, in batches, while the event
+    loop goes on reading the body (SHA-256 releases the GIL on large inputs)."""
+
+    def __init__(self, digest: Any) -> None:
+        self.digest = digest
+        self.pending: list[bytes] = []
+        self.size = 0
+        self.last: Future[None] | None = None
+
+    def feed(self, data: bytes) -> None:
+        self.pending.append(data)
+        self.size += len(data)
+        if self.size >= HASH_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            batch, self.pending, self.size = self.pending, [], 0
+            self.last = _hashing.submit(_update, self.digest, batch)
+
+    async def done(self) -> None:
+        """Wait until every byte fed is in the digest."""
+        self.flush()
+        if self.last is not None:
+            await asyncio.wrap_future(self.last)
+
+
+def _update(digest: Any, batch: list[bytes]) -> None:
+    for data in batch:
+        digest.update(data)
+
+
+# One thread (started on first use): the batches of an append are hashed in the order fed.
+_hashing = ThreadPoolExecutor(1, thread_name_prefix="saidao-tus-hash")
 
 
 class _UploadsThread:
@@ -195,6 +233,10 @@ class TusStreaming:
         active = _Active(task=task)
         self.active[key] = active
         stopping = False
+        hasher = None
+        if append.digest is not None:
+            hasher = _Hasher(append.digest)
+            append.feed = hasher.feed
         try:
             active.pumping = True
             try:
@@ -205,6 +247,8 @@ class TusStreaming:
                 task.uncancel()
             finally:
                 active.pumping = False
+            if hasher is not None:
+                await hasher.done()
             sha256 = None
             if whole and append.completes:
                 sha256 = await asyncio.get_running_loop().run_in_executor(None, append.seal)

@@ -17,7 +17,7 @@ import re
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -325,6 +325,10 @@ class Appending:
     digest: Any = None  # of the file up to offset + written, when known
     written: int = 0
     overflow: bool = False
+    # Given what was written, in order, instead of hashing it here (the streamed PATCH hashes on
+    # a thread of its own while the next piece arrives); it must have updated ``digest`` with
+    # all of it before ``seal`` or ``upload_append_end``.
+    feed: Callable[[bytes], None] | None = None
 
     def write(self, data: bytes) -> None:
         room = self.limit - self.written
@@ -337,7 +341,9 @@ class Appending:
         view = memoryview(data)
         while view:  # a raw file may take less than asked
             view = view[self.fh.write(view) :]
-        if self.digest is not None:
+        if self.feed is not None:
+            self.feed(data)
+        elif self.digest is not None:
             self.digest.update(data)
         self.written += len(data)
 
