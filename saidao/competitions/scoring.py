@@ -41,7 +41,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import BigIntegerField, Count, F, Value
+from django.db.models.functions import Cast, Round
 from django.utils.translation import gettext as _
 
 from saidao.core import clock
@@ -387,7 +388,7 @@ def _fmt(n: int, places: int) -> str:
 
 
 def _dec(n: int, places: int) -> Decimal:
-    return Decimal(n).scaleb(-places)
+    return Decimal(_fmt(n, places))  # scaleb would give 0E-4 for zero
 
 
 @dataclass
@@ -416,6 +417,7 @@ class RowResult:
     rank: int = 0
     position: int = 0
     values_json: str = "{}"
+    frags: list[str] = field(default_factory=list)
 
     @property
     def values(self) -> dict[str, Decimal | None]:
@@ -509,6 +511,53 @@ def _as_list(got: Any, rules: Rules, index: dict[str, int]) -> list[int | None]:
     return vals
 
 
+def _score(k: _Compiled, v: int) -> tuple[int, int]:
+    """Points and contribution (4 places) of value ``v`` (millionths) under a rule that does
+    not depend on the other participants."""
+    kind = k.kind
+    if kind == ATT:
+        if k.higher:
+            p = _rhu(v * k.fm4, k.t6)
+        elif v <= 0:
+            p = k.cap4 if k.cap4 is not None else k.fm4
+        else:
+            p = _rhu(k.t6 * k.fm4, v)
+        if k.cap4 is not None and p > k.cap4:
+            p = k.cap4
+        if p < k.floor4:
+            p = k.floor4
+        return p, _rhu(p * k.w4, k.fm4)
+    if kind == BANDS:
+        p = k.floor4
+        for threshold, pts in k.bands:  # best first
+            if (v >= threshold) if k.higher else (v <= threshold):
+                p = pts
+                break
+        return p, _rhu(p * k.w4, k.fm4)
+    if kind in (BONUS, PENALTY):
+        p = max(0, _rhu(v * k.per4, M6))
+        if k.cap4 is not None and p > k.cap4:
+            p = k.cap4
+        return p, p if kind == BONUS else -p
+    return 0, 0  # veto, none
+
+
+def _fragment(key_json: str, v: int | None, p: int, c: int) -> str:
+    """``"code":["value","points","contribution"]`` for the canonical JSON."""
+    if v is not None and v >= 0 and p >= 0 and c >= 0:  # the common case, one format
+        return '%s:["%d.%06d","%d.%04d","%d.%04d"]' % (  # noqa: UP031 - fastest here
+            key_json,
+            v // M6,
+            v % M6,
+            p // M4,
+            p % M4,
+            c // M4,
+            c % M4,
+        )
+    vs = "null" if v is None else f'"{_fmt(v, 6)}"'
+    return f'{key_json}:[{vs},"{_fmt(p, 4)}","{_fmt(c, 4)}"]'
+
+
 def compute(
     *,
     rules: Rules,
@@ -519,23 +568,27 @@ def compute(
     """Score, rank and hash. ``values`` maps entrant id → the values of its reported and
     counted indicators: a list of millionths in the rules' order (as ``period_inputs`` reads
     them) or a mapping code → number. Formulas are evaluated here. Raises RequiredMissing
-    (listing every participant and indicator) and DivisionByZero (naming the participant)."""
+    (listing every participant and indicator) and DivisionByZero (naming the participant).
+
+    Scoring goes column by column: a rule that does not depend on the other participants
+    gives the same points for the same value, so each distinct value of an indicator is scored
+    (and its JSON fragment made) once."""
     inds = rules.indicators
     n = len(inds)
     codes = tuple(c.code for c in inds)
     index = {c: i for i, c in enumerate(codes)}
     compiled = _compile(rules)
+    # JSON fragments go in the order of the sorted codes (canonical JSON sorts keys)
+    slot = {i: s for s, i in enumerate(sorted(range(n), key=lambda i: codes[i]))}
+    keys = [json.dumps(c) for c in codes]
     required = [
         (i, c.name)
         for i, c in enumerate(inds)
         if c.required and c.source == Indicator.Source.REPORTED
     ]
     formulas = [(index[code], rules.by_code()[code]) for code in rules.formula_order]
-    simple = [k for k in compiled if k.kind not in (RANK, NONE)]
-    ranked = [k for k in compiled if k.kind == RANK]
     rows: list[RowResult] = []
     missing: list[dict[str, Any]] = []
-    rhu = _rhu
     for e in entrants:
         vals = _as_list(values.get(e.id, {}), rules, index)
         lacking = [name for i, name in required if vals[i] is None]
@@ -559,51 +612,7 @@ def compute(
                 else:
                     vals[i] = _scaled(got, 6)
                     named[f.code] = _dec(vals[i], 6)  # type: ignore[arg-type]
-        p4 = [0] * n
-        c4 = [0] * n
-        row = RowResult(e, codes, vals, p4, c4)
-        for k in simple:
-            v = vals[k.i]
-            if v is None:
-                continue
-            kind = k.kind
-            if kind == ATT:
-                if k.higher:
-                    p = rhu(v * k.fm4, k.t6)
-                elif v <= 0:
-                    p = k.cap4 if k.cap4 is not None else k.fm4
-                else:
-                    p = rhu(k.t6 * k.fm4, v)
-                if k.cap4 is not None and p > k.cap4:
-                    p = k.cap4
-                if p < k.floor4:
-                    p = k.floor4
-                p4[k.i] = p
-                c4[k.i] = rhu(p * k.w4, k.fm4)
-            elif kind == BANDS:
-                p = k.floor4
-                for threshold, pts in k.bands:  # best first
-                    if (v >= threshold) if k.higher else (v <= threshold):
-                        p = pts
-                        break
-                p4[k.i] = p
-                c4[k.i] = rhu(p * k.w4, k.fm4)
-            elif kind in (BONUS, PENALTY):
-                p = rhu(v * k.per4, M6)
-                if p < 0:
-                    p = 0
-                if k.cap4 is not None and p > k.cap4:
-                    p = k.cap4
-                p4[k.i] = p
-                if kind == BONUS:
-                    c4[k.i] = p
-                    row.bonus4 += p
-                else:
-                    c4[k.i] = -p
-                    row.penalty4 += p
-            elif kind == VETO and v >= k.thr6:
-                row.vetoes += 1
-        rows.append(row)
+        rows.append(RowResult(e, codes, vals, [0] * n, [0] * n, frags=[""] * n))
     if missing:
         names = "；".join(
             f"{m['participant']}（{'、'.join(m['indicators'])}）" for m in missing[:10]
@@ -612,23 +621,59 @@ def compute(
             _("%(n)d 个参赛者缺少已审核的必填指标：%(l)s") % {"n": len(missing), "l": names},
             detail={"missing": missing},
         )
+    columns = [(r.v6, r.p4, r.c4, r.frags) for r in rows]
+    for k in compiled:
+        if k.kind == RANK:
+            continue
+        i, s, key_json = k.i, slot[k.i], keys[k.i]
+        memo: dict[int, tuple[int, int, str]] = {}
+        null_frag = _fragment(key_json, None, 0, 0)
+        for vs, ps, cs, fs in columns:
+            v = vs[i]
+            if v is None:
+                fs[s] = null_frag
+                continue
+            got = memo.get(v)
+            if got is None:
+                p, c = _score(k, v)
+                got = memo[v] = (p, c, _fragment(key_json, v, p, c))
+            ps[i], cs[i], fs[s] = got
+        if k.kind == BONUS:
+            for r in rows:
+                r.bonus4 += r.p4[i]
+        elif k.kind == PENALTY:
+            for r in rows:
+                r.penalty4 += r.p4[i]
+        elif k.kind == VETO:
+            for r in rows:
+                v = r.v6[i]
+                if v is not None and v >= k.thr6:
+                    r.vetoes += 1
     groups: dict[int | None, list[RowResult]] = defaultdict(list)
     for row in rows:
         groups[row.entrant.bracket].append(row)
-    for k in ranked:
+    for k in compiled:
+        if k.kind != RANK:
+            continue
+        i, s, key_json = k.i, slot[k.i], keys[k.i]
+        rank_memo: dict[tuple[int | None, int], str] = {}
         for members in groups.values():
-            present = [r for r in members if r.v6[k.i] is not None]
-            present.sort(key=lambda r: r.v6[k.i], reverse=k.higher)  # type: ignore[arg-type, return-value]
+            present = [r for r in members if r.v6[i] is not None]
+            present.sort(key=lambda r: r.v6[i], reverse=k.higher)  # type: ignore[arg-type, return-value]
             place, previous = 0, None
             for pos, r in enumerate(present, start=1):
-                v = r.v6[k.i]
+                v = r.v6[i]
                 if v != previous:
                     place, previous = pos, v
-                p = k.first4 - k.step4 * (place - 1)
-                if p < k.floor4:
-                    p = k.floor4
-                r.p4[k.i] = p
-                r.c4[k.i] = rhu(p * k.w4, k.fm4)
+                p = max(k.first4 - k.step4 * (place - 1), k.floor4)
+                r.p4[i] = p
+                r.c4[i] = _rhu(p * k.w4, k.fm4)
+            for r in members:
+                mk = (r.v6[i], r.p4[i])
+                frag = rank_memo.get(mk)
+                if frag is None:
+                    frag = rank_memo[mk] = _fragment(key_json, r.v6[i], r.p4[i], r.c4[i])
+                r.frags[s] = frag
     heavy = index[rules.heaviest] if rules.heaviest else None
     ordered: list[RowResult] = []
     for bracket in sorted(groups, key=lambda b: (b is None, groups[b][0].entrant.bracket_order)):
@@ -661,42 +706,29 @@ def _content_hash(rules: Rules, rows: list[RowResult], period_key: str) -> str:
     with ``values`` = ``{code: [value, points, contribution]}``. Sets each row's
     ``values_json`` and ``position`` on the way."""
     codes = [c.code for c in rules.indicators]
-    order = sorted(range(len(codes)), key=lambda i: codes[i])
-    keys = [json.dumps(codes[i]) for i in order]
-    f6: dict[int, str] = {}
-    f4: dict[int, str] = {}
     h = hashlib.sha256(
         canonical_json({"codes": codes, "period": period_key, "rules": rules.hash}).encode()
     )
+    lines = []
     for pos, r in enumerate(rows, start=1):
         r.position = pos
-        parts = []
-        for key_json, i in zip(keys, order, strict=True):
-            v = r.v6[i]
-            vs: str | None = "null"
-            if v is not None:
-                vs = f6.get(v)
-                if vs is None:
-                    vs = f6[v] = f'"{_fmt(v, 6)}"'
-            p, c = r.p4[i], r.c4[i]
-            ps = f4.get(p)
-            if ps is None:
-                ps = f4[p] = f'"{_fmt(p, 4)}"'
-            cs = f4.get(c)
-            if cs is None:
-                cs = f4[c] = f'"{_fmt(c, 4)}"'
-            parts.append(f"{key_json}:[{vs},{ps},{cs}]")
-        r.values_json = "{" + ",".join(parts) + "}"
+        r.values_json = "{" + ",".join(r.frags) + "}"
         self_score = r.entrant.self_score
-        line = (
-            f'{{"bonus":"{_fmt(r.bonus4, 4)}","bracket":{json.dumps(r.entrant.bracket)},'
-            f'"code":{json.dumps(r.entrant.code, ensure_ascii=False)},'
+        bracket = r.entrant.bracket
+        code = r.entrant.code
+        code_json = (
+            f'"{code}"'
+            if code.isalnum() and code.isascii()
+            else json.dumps(code, ensure_ascii=False)
+        )
+        lines.append(
+            f'{{"bonus":"{_fmt(r.bonus4, 4)}","bracket":{"null" if bracket is None else bracket},'
+            f'"code":{code_json},'
             f'"penalty":"{_fmt(r.penalty4, 4)}","rank":{r.rank},'
             f'"self_score":{"null" if self_score is None else json.dumps(str(self_score))},'
             f'"total":"{_fmt(r.total4, 4)}","values":{r.values_json},"vetoes":{r.vetoes}}}'
         )
-        h.update(b"\n")
-        h.update(line.encode())
+    h.update(("\n" + "\n".join(lines)).encode() if lines else b"")
     return h.hexdigest()
 
 
@@ -731,9 +763,16 @@ def period_inputs(
     n = len(rules.indicators)
     index = {c.id: i for i, c in enumerate(rules.indicators)}
     values: dict[int, list[int | None]] = {}
-    qs = ReportValue.objects.filter(
-        report__period=period, report__is_current=True, report__state__in=SCORED_STATES
-    ).values_list("report__participant_id", "indicator_id", "value")
+    # In millionths computed by the database (an integer column: no per-value Decimal
+    # conversion on fetch), and unordered (the model's ordering would join four tables).
+    qs = (
+        ReportValue.objects.filter(
+            report__period=period, report__is_current=True, report__state__in=SCORED_STATES
+        )
+        .annotate(v6=Cast(Round(F("value") * Value(M6)), BigIntegerField()))
+        .order_by()
+        .values_list("report__participant_id", "indicator_id", "v6")
+    )
     sql, params = qs.query.sql_with_params()
     with connection.cursor() as cur:
         cur.execute(sql, params)
@@ -745,7 +784,7 @@ def period_inputs(
                 row = values.get(pid)
                 if row is None:
                     row = values[pid] = [None] * n
-                row[i] = round(v * M6) if type(v) is float else to_micro(v)
+                row[i] = v
     counted = [(i, c) for i, c in enumerate(rules.indicators) if c.source == Indicator.Source.COUNT]
     if counted:
         items = [

@@ -303,3 +303,48 @@ def test_bonus_split_by_rank_shares_and_proportionally() -> None:
         pool=D(100), rule="proportional", rows=[(1, 1, D(1))] * 1 + [(2, 2, D(2))], shares=[]
     )
     assert odd == {1: D("33.33"), 2: D("66.66")}
+
+
+def test_content_hash_is_sha256_of_canonical_json_lines() -> None:
+    """The hash is SHA-256 over the header and one canonical JSON line per row (sorted keys,
+    no spaces, decimals as strings), exactly as json.dumps would write them: checked with
+    negative contributions (penalty), empty optional values, a vetoed row and a Chinese code."""
+    import hashlib
+    import json
+
+    inds = [*capacity_indicators(), ind("fines", "penalty", per_unit=D("1.5"), required=False)]
+    values = {c: {"wells": w, "design": d, "actual": a} for c, (w, d, a) in PLANTS.items()}
+    values["HK"]["fines"] = "2"
+    values["GD"]["accident"] = "1"
+    values["东辛"] = values.pop("DX")
+    out = run(inds, values)
+    result = out["result"]
+
+    def canon(obj: Any) -> str:
+        return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    codes = [i.code for i in result.rules.indicators]  # by position
+    lines = [canon({"codes": codes, "period": "2024-Q2", "rules": result.rules.hash})]
+    for r in result.rows:
+        details = json.loads(r.values_json)
+        assert canon(details) == r.values_json
+        lines.append(
+            canon(
+                {
+                    "bonus": str(r.bonus),
+                    "bracket": r.entrant.bracket,
+                    "code": r.entrant.code,
+                    "penalty": str(r.penalty),
+                    "rank": r.rank,
+                    "self_score": None,
+                    "total": str(r.total),
+                    "values": details,
+                    "vetoes": r.vetoes,
+                }
+            )
+        )
+    assert result.content_hash == hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    hk = out["rows"]["HK"]
+    assert json.loads(hk.values_json)["fines"] == ["2.000000", "3.0000", "-3.0000"]
+    assert json.loads(hk.values_json)["accident"] == [None, "0.0000", "0.0000"]
+    assert out["rows"]["GD"].total == 0 and out["rows"]["东辛"].rank == 2
