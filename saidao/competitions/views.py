@@ -177,7 +177,13 @@ def competition(request: HttpRequest, competition_id: int) -> HttpResponse:
         return render(
             request,
             "competitions/board.html",
-            {"competition": comp, "officer": officer, "board": None, "period_form": PeriodForm()},
+            {
+                "competition": comp,
+                "program": comp.program,
+                "officer": officer,
+                "board": None,
+                "period_form": PeriodForm(),
+            },
         )
     return redirect(_board_url(period))
 

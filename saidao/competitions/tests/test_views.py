@@ -579,3 +579,14 @@ def test_the_home_page_links_the_program(client: Client, demo: DemoCompetitions)
         cards = competition_activities(user)
         assert [c.url for c in cards] == [reverse("competitions:program", args=[demo.program.pk])]
     assert competition_activities(UserFactory.create()) == []
+
+
+def test_a_competition_without_periods_invites_the_officer_to_open_one(
+    client: Client, demo: DemoCompetitions
+) -> None:
+    """The 项目表's rules-only competitions have no period yet: their page says so and offers
+    the officer the form for a new one."""
+    client.force_login(_officer())
+    rules_only = demo.program.competitions.get(name="高效勘探增储")
+    html = client.get(reverse("competitions:competition", args=[rules_only.pk])).content.decode()
+    assert "还没有考核期" in html and "新建考核期" in html
