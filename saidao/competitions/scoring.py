@@ -418,6 +418,9 @@ class RowResult:
     position: int = 0
     values_json: str = "{}"
     frags: list[str] = field(default_factory=list)
+    total_s: str = ""  # the totals as written in the hash and stored
+    bonus_s: str = ""
+    penalty_s: str = ""
 
     @property
     def values(self) -> dict[str, Decimal | None]:
@@ -517,16 +520,18 @@ def _score(k: _Compiled, v: int) -> tuple[int, int]:
     kind = k.kind
     if kind == ATT:
         if k.higher:
-            p = _rhu(v * k.fm4, k.t6)
+            n = v * k.fm4  # half up inline for the usual non-negative value: (2n + d) // 2d
+            p = (2 * n + k.t6) // (2 * k.t6) if n >= 0 else _rhu(n, k.t6)
         elif v <= 0:
             p = k.cap4 if k.cap4 is not None else k.fm4
         else:
-            p = _rhu(k.t6 * k.fm4, v)
+            p = (2 * k.t6 * k.fm4 + v) // (2 * v)
         if k.cap4 is not None and p > k.cap4:
             p = k.cap4
         if p < k.floor4:
             p = k.floor4
-        return p, _rhu(p * k.w4, k.fm4)
+        n = p * k.w4
+        return p, (2 * n + k.fm4) // (2 * k.fm4) if n >= 0 else _rhu(n, k.fm4)
     if kind == BANDS:
         p = k.floor4
         for threshold, pts in k.bands:  # best first
@@ -713,6 +718,9 @@ def _content_hash(rules: Rules, rows: list[RowResult], period_key: str) -> str:
     for pos, r in enumerate(rows, start=1):
         r.position = pos
         r.values_json = "{" + ",".join(r.frags) + "}"
+        r.total_s = _fmt(r.total4, 4)
+        r.bonus_s = _fmt(r.bonus4, 4) if r.bonus4 else "0.0000"
+        r.penalty_s = _fmt(r.penalty4, 4) if r.penalty4 else "0.0000"
         self_score = r.entrant.self_score
         bracket = r.entrant.bracket
         code = r.entrant.code
@@ -722,11 +730,11 @@ def _content_hash(rules: Rules, rows: list[RowResult], period_key: str) -> str:
             else json.dumps(code, ensure_ascii=False)
         )
         lines.append(
-            f'{{"bonus":"{_fmt(r.bonus4, 4)}","bracket":{"null" if bracket is None else bracket},'
+            f'{{"bonus":"{r.bonus_s}","bracket":{"null" if bracket is None else bracket},'
             f'"code":{code_json},'
-            f'"penalty":"{_fmt(r.penalty4, 4)}","rank":{r.rank},'
+            f'"penalty":"{r.penalty_s}","rank":{r.rank},'
             f'"self_score":{"null" if self_score is None else json.dumps(str(self_score))},'
-            f'"total":"{_fmt(r.total4, 4)}","values":{r.values_json},"vetoes":{r.vetoes}}}'
+            f'"total":"{r.total_s}","values":{r.values_json},"vetoes":{r.vetoes}}}'
         )
     h.update(("\n" + "\n".join(lines)).encode() if lines else b"")
     return h.hexdigest()
@@ -776,15 +784,18 @@ def period_inputs(
     sql, params = qs.query.sql_with_params()
     with connection.cursor() as cur:
         cur.execute(sql, params)
+        last, row = None, None
         while chunk := cur.fetchmany(50_000):
             for pid, iid, v in chunk:
                 i = index.get(iid)
                 if i is None:
                     continue
-                row = values.get(pid)
-                if row is None:
-                    row = values[pid] = [None] * n
-                row[i] = v
+                if pid != last:  # a report's values usually come together
+                    row = values.get(pid)
+                    if row is None:
+                        row = values[pid] = [None] * n
+                    last = pid
+                row[i] = v  # type: ignore[index]
     counted = [(i, c) for i, c in enumerate(rules.indicators) if c.source == Indicator.Source.COUNT]
     if counted:
         items = [
@@ -834,9 +845,9 @@ def store_snapshot(*, period: Period, result: EngineResult, actor: Any) -> Snaps
             r.entrant.bracket,
             r.position,
             r.rank,
-            _fmt(r.total4, 4),
-            _fmt(r.bonus4, 4),
-            _fmt(r.penalty4, 4),
+            r.total_s,
+            r.bonus_s,
+            r.penalty_s,
             bool(r.vetoes),
             None if r.entrant.self_score is None else str(r.entrant.self_score),
             r.values_json,
