@@ -590,3 +590,22 @@ def test_a_competition_without_periods_invites_the_officer_to_open_one(
     rules_only = demo.program.competitions.get(name="高效勘探增储")
     html = client.get(reverse("competitions:competition", args=[rules_only.pk])).content.decode()
     assert "还没有考核期" in html and "新建考核期" in html
+
+
+def test_reporting_list_costs_a_fixed_number_of_queries(
+    client: Client, demo: DemoCompetitions, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    """A plant's reporter sees its one 2024-Q4 slot; the officer (who may report for every
+    plant) sees all six, each with its report's state: a fixed number of queries, not one per
+    participant."""
+    url = reverse("competitions:reporting", args=[demo.program.pk])
+    client.force_login(_reporter("dongxin"))
+    with django_assert_num_queries(10):
+        resp = client.get(url)
+    slots = [s for rc in resp.context["competitions"] for s in rc.slots]
+    assert [(s.participant.code, s.report.state) for s in slots] == [("DX", "submitted")]
+    client.force_login(_officer())
+    with django_assert_num_queries(9):  # no role lookup: an officer sees the program anyway
+        resp = client.get(url)
+    slots = [s for rc in resp.context["competitions"] for s in rc.slots]
+    assert len([s for s in slots if s.period.competition_id == demo.capacity.pk]) == 6
