@@ -176,7 +176,7 @@ def setup_site(*, workers: int, clients: int, out: str) -> None:
         time_limit_s=3600,
         tries_per_day=1000,
     )
-    ids = make_workers(workers + clients)
+    ids = make_workers(workers + clients, offset=10_000_000)  # clear of the site's own worker
     leaves = tree.leaves
     Membership.objects.bulk_create(
         [

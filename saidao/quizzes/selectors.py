@@ -37,6 +37,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.db.models.functions import Substr
 from openpyxl import Workbook
@@ -59,7 +60,13 @@ from .models import (
     Question,
     QuestionKind,
 )
-from .services import option_order, stored_to_displayed, to_displayed, visible_order
+from .services import (
+    option_order,
+    order_json,
+    stored_to_displayed,
+    to_displayed,
+    visible_order,
+)
 
 # --- bank -----------------------------------------------------------------------------------
 
@@ -235,16 +242,18 @@ def attempt_paper(*, attempt: Attempt, at: dt.datetime | None = None) -> Paper:
     by the server's deadline. No correct answers, no explanations."""
     at = at or clock.now()
     # One read of the paper's rows; the questions' text comes from the version cache.
-    rows = list(
-        AttemptItem.objects.filter(attempt_id=attempt.pk)
-        .order_by("position")
-        .values_list("position", "version_id", "order", "points", "response")
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT position, version_id, "order", points, response '  # noqa: S608 - our table name; the value is a parameter
+            f"FROM {AttemptItem._meta.db_table} WHERE attempt_id = %s ORDER BY position",
+            [attempt.pk],
+        )
+        rows = cursor.fetchall()
     content = caches.versions([row[1] for row in rows])
     questions = []
     for position, version_id, order, points, response in rows:
         v = content[version_id]
-        shown = visible_order(order, len(v.options))
+        shown = visible_order(order_json(order), len(v.options))
         questions.append(
             PaperQuestion(
                 position=position,

@@ -43,10 +43,9 @@ import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from saidao.accounts.models import Membership
@@ -672,13 +671,36 @@ def _draw(contest: Contest) -> list[_Drawn]:
     return chosen
 
 
+def _rows(query: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return list(cursor.fetchall())
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def loaded(model: type[M], data: dict[str, Any]) -> M:
+    """An instance as if loaded from the database with only these fields (others deferred).
+
+    ``from_db`` takes the values in the model's field order, whatever order they came in.
+    """
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in data]
+    return model.from_db(connection.alias, names, [data[n] for n in names])
+
+
 def _worker_organization(worker: Any) -> Organization | None:
-    membership = (
-        Membership.objects.select_related("organization")
-        .filter(user=worker, left_at__isnull=True)
-        .first()
+    """The worker's current membership organization (id, path and name only), one statement."""
+    m, o = Membership._meta.db_table, Organization._meta.db_table
+    rows = _rows(
+        f"SELECT o.id, o.path, o.name FROM {m} m JOIN {o} o ON o.id = m.organization_id "  # noqa: S608 - our table names; values are parameters
+        f"WHERE m.user_id = %s AND m.left_at IS NULL",
+        [worker.pk],
     )
-    return membership.organization if membership else None
+    if not rows:
+        return None
+    pk, path, name = rows[0]
+    return loaded(Organization, {"id": pk, "path": path, "name": name})
 
 
 def _zone_city_id(worker: Any) -> str | None:
@@ -689,24 +711,52 @@ def _closes_at(attempt: Attempt, contest: Contest) -> dt.datetime:
     return attempt.deadline + dt.timedelta(seconds=contest.grace_s)
 
 
+_ATTEMPT_COLUMNS = (
+    "created_at",
+    "updated_at",
+    "contest_id",
+    "worker_id",
+    "organization_id",
+    "zone_city_id",
+    "day",
+    "try_number",
+    "status",
+    "started_at",
+    "deadline",
+    "seq",
+    "score",
+    "max_score",
+    "passed",
+)
+
+
 def attempt_start(*, contest: Contest, worker: Any) -> Attempt:
     """Start a try, or come back to the one in progress (same paper, same deadline).
 
     Refused when the quiz phase is closed, the worker is outside the organizer's subtree, or
     today's tries (Asia/Shanghai days) are used up.
+
+    Thousands of workers start together when a contest opens, so beyond the cached contest and
+    question pool this is plain statements: one read of the worker's attempts (the one in
+    progress and today's), one of the membership, and one transaction inserting the attempt
+    and its paper (one multi-row insert) and counting the questions' use.
     """
     now = clock.now()
     today = now.astimezone(clock.SHANGHAI).date()
-    # The attempt in progress and today's tries in one read.
-    rows = list(
-        Attempt.objects.filter(contest_id=contest.pk, worker_id=worker.pk)
-        .filter(Q(status=Attempt.Status.IN_PROGRESS) | Q(day=today))
-        .order_by()
-        .values_list("pk", "status", "deadline", "day")
+    a = Attempt._meta.db_table
+    rows = _rows(
+        f"SELECT id, status, deadline, day FROM {a} "  # noqa: S608 - our table name; values are parameters
+        f"WHERE contest_id = %s AND worker_id = %s AND (status = %s OR day = %s)",
+        [
+            contest.pk,
+            worker.pk,
+            Attempt.Status.IN_PROGRESS,
+            connection.ops.adapt_datefield_value(today),
+        ],
     )
     for pk, status, deadline, _day in rows:
         if status == Attempt.Status.IN_PROGRESS:
-            if now <= deadline + dt.timedelta(seconds=contest.grace_s):
+            if now <= _aware(deadline) + dt.timedelta(seconds=contest.grace_s):
                 return Attempt.objects.select_related("contest").get(pk=pk)
             _expire_one(attempt_id=pk, at=now)
     campaign = contest.campaign
@@ -714,7 +764,7 @@ def attempt_start(*, contest: Contest, worker: Any) -> Attempt:
     organization = _worker_organization(worker)
     campaign_require_member(campaign=campaign, organization=organization)
     assert organization is not None
-    used = sum(1 for row in rows if row[3] == today)
+    used = sum(1 for row in rows if str(row[3]) == today.isoformat())
     if used >= contest.tries_per_day:
         raise NoTriesLeft(
             _("今天的 %(n)d 次答题机会已用完，明天（北京时间零点后）再来吧。")
@@ -722,35 +772,65 @@ def attempt_start(*, contest: Contest, worker: Any) -> Attempt:
             detail={"tries_per_day": contest.tries_per_day, "used": used},
         )
     paper = _draw(contest)
+    deadline = now + dt.timedelta(seconds=contest.time_limit_s)
+    values: dict[str, Any] = {
+        "contest_id": contest.pk,
+        "worker_id": worker.pk,
+        "organization_id": organization.pk,
+        "zone_city_id": _zone_city_id(worker),
+        "day": today,
+        "try_number": used + 1,
+        "status": Attempt.Status.IN_PROGRESS,
+        "started_at": now,
+        "deadline": deadline,
+        "seq": 0,
+        "score": 0,
+        "max_score": sum(d.points for d in paper),
+        "passed": False,
+    }
+    i, q = AttemptItem._meta.db_table, Question._meta.db_table
+    ops = connection.ops
+    stamp = ops.adapt_datetimefield_value(now)
+    insert_attempt = (
+        f"INSERT INTO {a} ({', '.join(_ATTEMPT_COLUMNS)}) "  # noqa: S608 - our names; values are parameters
+        f"VALUES ({', '.join(['%s'] * len(_ATTEMPT_COLUMNS))}) RETURNING id"
+    )
+    params: list[Any] = [stamp, stamp]
+    for name in _ATTEMPT_COLUMNS[2:]:
+        value = values[name]
+        if isinstance(value, dt.datetime):
+            value = ops.adapt_datetimefield_value(value)
+        elif isinstance(value, dt.date):
+            value = ops.adapt_datefield_value(value)
+        params.append(value)
+    order_field = AttemptItem._meta.get_field("order")
+    insert_items = (
+        f'INSERT INTO {i} (attempt_id, position, version_id, "order", points, response, awarded) '  # noqa: S608 - our names; values are parameters
+        f"VALUES {', '.join(['(%s, %s, %s, %s, %s, %s, %s)'] * len(paper))}"
+    )
+    question_ids = sorted(d.question_id for d in paper)
+    # One statement, rows locked in id order, so concurrent starts do not deadlock.
+    count_use = (
+        f"UPDATE {q} SET times_used = times_used + 1 "  # noqa: S608 - our name; values are parameters
+        f"WHERE id IN ({', '.join(['%s'] * len(question_ids))})"
+    )
     try:
-        with caches.write_gate(), transaction.atomic():
-            attempt = Attempt.objects.create(
-                contest=contest,
-                worker=worker,
-                organization=organization,
-                zone_city_id=_zone_city_id(worker),
-                day=today,
-                try_number=used + 1,
-                started_at=now,
-                deadline=now + dt.timedelta(seconds=contest.time_limit_s),
-                max_score=sum(d.points for d in paper),
-            )
-            AttemptItem.objects.bulk_create(
-                [
-                    AttemptItem(
-                        attempt=attempt,
-                        position=i,
-                        version_id=d.version_id,
-                        order=d.order,
-                        points=d.points,
-                    )
-                    for i, d in enumerate(paper, 1)
+        with caches.write_gate(), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(insert_attempt, params)
+            (attempt_id,) = cursor.fetchone()
+            item_params: list[Any] = []
+            for n, d in enumerate(paper, 1):
+                item_params += [
+                    attempt_id,
+                    n,
+                    d.version_id,
+                    order_field.get_db_prep_save(d.order, connection),
+                    d.points,
+                    "",
+                    0,
                 ]
-            )
-            # One statement, rows locked in id order, so concurrent starts do not deadlock.
-            Question.objects.filter(pk__in=sorted(d.question_id for d in paper)).update(
-                times_used=F("times_used") + 1
-            )
+            cursor.execute(insert_items, item_params)
+            cursor.execute(count_use, question_ids)
     except IntegrityError:
         # A concurrent start of the same worker won: return its attempt, or refuse the try.
         again = Attempt.objects.filter(
@@ -760,6 +840,8 @@ def attempt_start(*, contest: Contest, worker: Any) -> Attempt:
             return again
         raise NoTriesLeft(detail={"tries_per_day": contest.tries_per_day}) from None
     transaction.on_commit(_ensure_sweeper)
+    attempt = loaded(Attempt, {"id": attempt_id, **values})
+    attempt.contest = contest
     return attempt
 
 
@@ -835,6 +917,12 @@ def _aware(value: Any) -> dt.datetime:
 
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
+
+
+def order_json(value: Any) -> list[int]:
+    """An item's option order as read by a raw cursor (text on SQLite)."""
+    order: list[int] = _json(value)
+    return order
 
 
 def _answer_sql() -> tuple[str, str, str]:
