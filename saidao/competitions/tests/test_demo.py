@@ -11,13 +11,18 @@ from django.test import Client
 from django.urls import reverse
 
 from saidao.accounts.models import User
+from saidao.accounts.services import auth_login
 from saidao.certificates.models import Certificate
 from saidao.competitions.demo import (
+    AREA_REPORTER,
+    ASSESSOR,
     CAPACITY_NAME,
     CATEGORIES,
+    PLANTS,
     PROGRAM_NAME,
     TITLE_NAME,
     WATER_NAME,
+    WORKERS,
 )
 from saidao.competitions.models import (
     Competition,
@@ -29,7 +34,7 @@ from saidao.competitions.models import (
 )
 from saidao.competitions.selectors import program_table, snapshot_published
 from saidao.competitions.views import competition_activities
-from saidao.demo.seed import DEMO_LOGINS, demo_seed
+from saidao.demo.seed import DEMO_LOGINS, DEMO_PASSWORD, demo_seed
 
 MEMBERS = 120
 
@@ -148,3 +153,11 @@ def test_the_oilfield_officer_reaches_the_program_from_the_home_page(
     html = client.get(reverse("competitions:board", args=[capacity.pk, q2.pk])).content.decode()
     assert "东辛采油厂" in html and "现河采油厂" in html
     assert competition_activities(User.objects.get(phone=DEMO_LOGINS[1].phone)) == []
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_demo_reporters_assessor_and_workers_log_in() -> None:
+    """东辛's reporter, the assessor 张在朋, 管理六区's reporter and 吴昊 log in with the demo
+    password."""
+    for phone in (PLANTS[0].reporter[1], ASSESSOR[1], AREA_REPORTER[1], WORKERS[0].phone):
+        assert auth_login(phone=phone, password=DEMO_PASSWORD).is_activated
