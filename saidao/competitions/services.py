@@ -1014,7 +1014,7 @@ def title_nominate(
 
 def _decide(actor: Any, title: Title, state: str) -> Title:
     title = (
-        Title.objects.select_for_update()
+        Title.objects.select_for_update(of=("self",))
         .select_related("snapshot__period__competition__program__organization", "participant__user")
         .get(pk=title.pk)
     )
@@ -1045,7 +1045,7 @@ def title_publish(*, actor: Any, title: Title) -> Title:
     from saidao.certificates.services import certificate_issue
 
     title = (
-        Title.objects.select_for_update()
+        Title.objects.select_for_update(of=("self",))
         .select_related("snapshot__period__competition__program__organization", "participant__user")
         .get(pk=title.pk)
     )
