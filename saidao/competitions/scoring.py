@@ -35,7 +35,7 @@ import hashlib
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
@@ -408,8 +408,8 @@ class RowResult:
     entrant: Entrant
     codes: tuple[str, ...]
     v6: list[int | None]
-    p4: list[int]
-    c4: list[int]
+    p4: Sequence[int]
+    c4: Sequence[int]
     bonus4: int = 0
     penalty4: int = 0
     vetoes: int = 0
@@ -417,7 +417,6 @@ class RowResult:
     rank: int = 0
     position: int = 0
     values_json: str = "{}"
-    frags: list[str] = field(default_factory=list)
     total_s: str = ""  # the totals as written in the hash and stored
     bonus_s: str = ""
     penalty_s: str = ""
@@ -575,9 +574,7 @@ def compute(
     them) or a mapping code → number. Formulas are evaluated here. Raises RequiredMissing
     (listing every participant and indicator) and DivisionByZero (naming the participant).
 
-    Scoring goes column by column: a rule that does not depend on the other participants
-    gives the same points for the same value, so each distinct value of an indicator is scored
-    (and its JSON fragment made) once."""
+    """
     inds = rules.indicators
     n = len(inds)
     codes = tuple(c.code for c in inds)
@@ -617,7 +614,7 @@ def compute(
                 else:
                     vals[i] = _scaled(got, 6)
                     named[f.code] = _dec(vals[i], 6)  # type: ignore[arg-type]
-        rows.append(RowResult(e, codes, vals, [0] * n, [0] * n, frags=[""] * n))
+        rows.append(RowResult(e, codes, vals, (), ()))
     if missing:
         names = "；".join(
             f"{m['participant']}（{'、'.join(m['indicators'])}）" for m in missing[:10]
@@ -626,79 +623,95 @@ def compute(
             _("%(n)d 个参赛者缺少已审核的必填指标：%(l)s") % {"n": len(missing), "l": names},
             detail={"missing": missing},
         )
-    columns = [(r.v6, r.p4, r.c4, r.frags) for r in rows]
+    # Column by column: a rule that does not depend on the other participants gives the same
+    # points for the same value, so each distinct value of an indicator is scored (and its
+    # JSON fragment made) once, and the columns are filled by list comprehensions.
+    count = len(rows)
+    table = [r.v6 for r in rows]
+    points: list[list[int]] = [[0] * count for _i in range(n)]
+    contribs: list[list[int]] = [[0] * count for _i in range(n)]
+    frags: list[list[str]] = [[""] * count for _i in range(n)]  # by slot: sorted codes
+    bonus, penalty, vetoes = [0] * count, [0] * count, [0] * count
     for k in compiled:
         if k.kind == RANK:
             continue
         i, s, key_json = k.i, slot[k.i], keys[k.i]
-        memo: dict[int, tuple[int, int, str]] = {}
-        null_frag = _fragment(key_json, None, 0, 0)
-        for vs, ps, cs, fs in columns:
-            v = vs[i]
-            if v is None:
-                fs[s] = null_frag
-                continue
-            got = memo.get(v)
-            if got is None:
+        col = [vs[i] for vs in table]
+        memo: dict[int | None, tuple[int, int, str]] = {
+            None: (0, 0, _fragment(key_json, None, 0, 0))
+        }
+        for v in set(col):
+            if v is not None:
                 p, c = _score(k, v)
-                got = memo[v] = (p, c, _fragment(key_json, v, p, c))
-            ps[i], cs[i], fs[s] = got
+                memo[v] = (p, c, _fragment(key_json, v, p, c))
+        got = [memo[v] for v in col]
+        points[i] = [t[0] for t in got]
+        contribs[i] = [t[1] for t in got]
+        frags[s] = [t[2] for t in got]
         if k.kind == BONUS:
-            for r in rows:
-                r.bonus4 += r.p4[i]
+            bonus = [a + b for a, b in zip(bonus, points[i], strict=True)]
         elif k.kind == PENALTY:
-            for r in rows:
-                r.penalty4 += r.p4[i]
+            penalty = [a + b for a, b in zip(penalty, points[i], strict=True)]
         elif k.kind == VETO:
-            for r in rows:
-                v = r.v6[i]
-                if v is not None and v >= k.thr6:
-                    r.vetoes += 1
-    groups: dict[int | None, list[RowResult]] = defaultdict(list)
-    for row in rows:
-        groups[row.entrant.bracket].append(row)
+            vetoes = [a + (v is not None and v >= k.thr6) for a, v in zip(vetoes, col, strict=True)]
+    groups: dict[int | None, list[int]] = defaultdict(list)
+    for j, row in enumerate(rows):
+        groups[row.entrant.bracket].append(j)
     for k in compiled:
         if k.kind != RANK:
             continue
         i, s, key_json = k.i, slot[k.i], keys[k.i]
-        rank_memo: dict[tuple[int | None, int], str] = {}
+        col = [vs[i] for vs in table]
+        pcol = points[i]
         for members in groups.values():
-            present = [r for r in members if r.v6[i] is not None]
-            present.sort(key=lambda r: r.v6[i], reverse=k.higher)  # type: ignore[arg-type, return-value]
+            present = [j for j in members if col[j] is not None]
+            present.sort(key=col.__getitem__, reverse=k.higher)  # type: ignore[arg-type]
             place, previous = 0, None
-            for pos, r in enumerate(present, start=1):
-                v = r.v6[i]
+            for pos, j in enumerate(present, start=1):
+                v = col[j]
                 if v != previous:
                     place, previous = pos, v
-                p = max(k.first4 - k.step4 * (place - 1), k.floor4)
-                r.p4[i] = p
-                r.c4[i] = _rhu(p * k.w4, k.fm4)
-            for r in members:
-                mk = (r.v6[i], r.p4[i])
-                frag = rank_memo.get(mk)
-                if frag is None:
-                    frag = rank_memo[mk] = _fragment(key_json, r.v6[i], r.p4[i], r.c4[i])
-                r.frags[s] = frag
+                p = k.first4 - k.step4 * (place - 1)
+                pcol[j] = p if p > k.floor4 else k.floor4
+        cmemo = {p: _rhu(p * k.w4, k.fm4) for p in set(pcol)}
+        ccol = contribs[i] = [cmemo[p] for p in pcol]
+        frags[s] = [_fragment(key_json, *t) for t in zip(col, pcol, ccol, strict=True)]
+    totals = [sum(t) for t in zip(*contribs, strict=True)]
+    for row, p4, c4, fr, b, pe, ve, total in zip(
+        rows,
+        zip(*points, strict=True),
+        zip(*contribs, strict=True),
+        zip(*frags, strict=True),
+        bonus,
+        penalty,
+        vetoes,
+        totals,
+        strict=True,
+    ):
+        row.p4, row.c4 = p4, c4
+        row.values_json = "{" + ",".join(fr) + "}"
+        row.bonus4, row.penalty4, row.vetoes = b, pe, ve
+        row.total4 = 0 if ve else total
     heavy = index[rules.heaviest] if rules.heaviest else None
     ordered: list[RowResult] = []
-    for bracket in sorted(groups, key=lambda b: (b is None, groups[b][0].entrant.bracket_order)):
-        members = groups[bracket]
-        for r in members:
-            r.total4 = 0 if r.vetoes else sum(r.c4)
+    for bracket in sorted(
+        groups, key=lambda b: (b is None, rows[groups[b][0]].entrant.bracket_order)
+    ):
+        members_rows = [rows[j] for j in groups[bracket]]
 
         def key(r: RowResult) -> tuple[int, int, int]:
             tb = r.c4[heavy] if heavy is not None and not r.vetoes else 0
             return (r.vetoes, -r.total4, -tb)
 
-        members.sort(key=lambda r: (key(r), r.entrant.code))
+        members_rows.sort(key=lambda r: (key(r), r.entrant.code))
         prev_key = None
         rank = 0
-        for pos, r in enumerate(members, start=1):
+        for pos, r in enumerate(members_rows, start=1):
             kk = key(r)
             if kk != prev_key:
                 rank, prev_key = pos, kk
             r.rank = rank
-        ordered.extend(members)
+        ordered.extend(members_rows)
     return EngineResult(
         rules=rules, rows=ordered, content_hash=_content_hash(rules, ordered, period_key)
     )
@@ -708,8 +721,8 @@ def _content_hash(rules: Rules, rows: list[RowResult], period_key: str) -> str:
     """SHA-256 over canonical JSON lines (sorted keys, no spaces, decimals as strings): a
     header with the period, the rules' hash and the indicator codes, then one line per row:
     ``{"bonus","bracket","code","penalty","rank","self_score","total","values","vetoes"}``
-    with ``values`` = ``{code: [value, points, contribution]}``. Sets each row's
-    ``values_json`` and ``position`` on the way."""
+    with ``values`` = ``{code: [value, points, contribution]}`` (each row's
+    ``values_json``, made by ``compute``). Sets each row's position and total strings."""
     codes = [c.code for c in rules.indicators]
     h = hashlib.sha256(
         canonical_json({"codes": codes, "period": period_key, "rules": rules.hash}).encode()
@@ -717,7 +730,6 @@ def _content_hash(rules: Rules, rows: list[RowResult], period_key: str) -> str:
     lines = []
     for pos, r in enumerate(rows, start=1):
         r.position = pos
-        r.values_json = "{" + ",".join(r.frags) + "}"
         r.total_s = _fmt(r.total4, 4)
         r.bonus_s = _fmt(r.bonus4, 4) if r.bonus4 else "0.0000"
         r.penalty_s = _fmt(r.penalty4, 4) if r.penalty4 else "0.0000"
