@@ -536,3 +536,54 @@ def test_count_source_members(tree: Tree) -> None:
     snap = services.period_compute(actor=w.officer, period=w.period)
     row = snap.rows.get(participant=w.participants["DX"])
     assert row.values["members"][0] == "2.000000"  # the reporter and the sub-unit's member
+
+
+def test_count_source_campaign_participants(tree: Tree) -> None:
+    """A count indicator can take the number of distinct members of the unit who took part in a
+    campaign (named by its slug) during the period: 东辛 two (one of them twice), 孤岛 one,
+    the others none."""
+    from saidao.campaigns.tests.factories import make_campaign
+    from saidao.core import clock
+    from saidao.leaderboards.services import participation_record
+
+    w = capacity_world(tree)
+    campaign = make_campaign(actor=tree.other_officer, organizer=tree.dongying, slug="jingsai")
+    today = clock.today()
+    period = services.period_create(
+        actor=w.officer,
+        competition=w.competition,
+        key=f"{today.year}-Q{(today.month - 1) // 3 + 1}",
+    )
+    extra = MembershipFactory.create(organization=w.units["DX"]).user
+    takers = [
+        (w.reporters["DX"], "DX"),
+        (extra, "DX"),
+        (extra, "DX"),
+        (w.reporters["GD"], "GD"),
+    ]
+    for n, (user, code) in enumerate(takers):
+        participation_record(
+            campaign=campaign,
+            worker=user,
+            kind="entry",
+            key=f"jingsai-{n}",
+            organization=w.units[code],
+            zone_city=None,
+        )
+    services.indicator_create(
+        actor=w.officer,
+        competition=w.competition,
+        code="joined",
+        name="参与人数",
+        unit="人",
+        rule="none",
+        source="count",
+        count_source="campaign_participants",
+        count_param="jingsai",
+    )
+    all_verified(w, period=period)
+    snap = services.period_compute(actor=w.officer, period=period)
+    joined = {
+        r.participant.code: r.values["joined"][0] for r in snap.rows.select_related("participant")
+    }
+    assert (joined["DX"], joined["GD"], joined["HK"]) == ("2.000000", "1.000000", "0.000000")
