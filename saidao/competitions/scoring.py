@@ -593,10 +593,11 @@ def compute(
     missing: list[dict[str, Any]] = []
     for e in entrants:
         vals = _as_list(values.get(e.id, {}), rules, index)
-        lacking = [name for i, name in required if vals[i] is None]
-        if lacking:
-            missing.append({"participant": e.code, "indicators": lacking})
-            continue
+        if None in vals:  # only then look for what is lacking
+            lacking = [name for i, name in required if vals[i] is None]
+            if lacking:
+                missing.append({"participant": e.code, "indicators": lacking})
+                continue
         if formulas:
             named = {codes[i]: _dec(v, 6) for i, v in enumerate(vals) if v is not None}
             for i, f in formulas:
