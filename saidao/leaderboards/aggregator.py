@@ -5,8 +5,14 @@ counted for the first time (per campaign and kind, and for "all"), folds those i
 (campaign, organization, kind) and per (campaign, zone, kind), adds each organization's delta to
 the organization and every ancestor with ``INSERT ... ON CONFLICT DO UPDATE SET n = n +
 excluded.n``, and moves the watermark, all in one transaction: every event is counted exactly
-once, across crashes too. Never one write per ancestor per event: a batch of a thousand events
-touches each affected row once.
+once, across crashes too. Never one write per ancestor per event: a batch touches each affected
+row once, and each table is written by one set-based statement (rows passed as one JSON array on
+SQLite, as arrays through ``unnest`` on PostgreSQL).
+
+Who is new is learnt from the insert itself: the batch's first event per (campaign, worker,
+kind) is inserted as a participant with ``ON CONFLICT DO NOTHING ... RETURNING``, and only the
+rows it returns are counted. A worker with a voiding event in the batch is folded the long way
+(their participants read first), since a void needs what was counted before.
 
 Ids from a sequence may commit out of order on PostgreSQL; an id skipped by a batch is kept in
 ``Watermark.gaps`` and looked for again until ``GAP_TIMEOUT_S`` (a writer that rolled back).
@@ -15,10 +21,11 @@ Ids from a sequence may commit out of order on PostgreSQL; an id skipped by a ba
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -29,10 +36,14 @@ from saidao.orgs.models import PATH_STEP, Organization
 from .models import ALL, OrgTally, Participant, ParticipationEvent, Watermark, ZoneTally
 
 WATERMARK = "participation"
-BATCH = 1000
+BATCH = 1000  # a batch when keeping up: small, so that counts show soon
+MAX_BATCH = 10_000  # when behind, batches double up to this: the upper levels' rows, written
+# by every batch, are then written less often per event
 GAP_TIMEOUT_S = 60.0
 MAX_GAPS = 10_000
 FRESH_LOOKBACK = 100
+SQLITE_CACHE_KIB = 65_536  # the aggregator's page cache: the tallies' and participants' indexes
+SQLITE_MMAP_BYTES = 1 << 30
 
 
 @dataclass
@@ -59,6 +70,7 @@ class Event(NamedTuple):
     kind: str
     voids_id: int | None
     voids_kind: str | None
+    path: str | None = None  # the organization's path, read with the event by the aggregator
 
 
 EVENT_FIELDS = (
@@ -91,71 +103,155 @@ class Counted:
 Key = tuple[int, int, str]
 
 
-def _ancestors(org_ids: Iterable[int]) -> dict[int, list[int]]:
-    """Each organization with its ancestors (itself included): two indexed queries in all."""
-    orgs = dict(Organization.objects.filter(pk__in=set(org_ids)).values_list("pk", "path"))
-    prefixes = {p[:i] for p in orgs.values() for i in range(PATH_STEP, len(p) + 1, PATH_STEP)}
-    by_path = dict(Organization.objects.filter(path__in=prefixes).values_list("path", "pk"))
-    return {
-        pk: [by_path[path[:i]] for i in range(PATH_STEP, len(path) + 1, PATH_STEP)]
-        for pk, path in orgs.items()
-    }
+def _chunks(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _in(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """``column IN (...)`` as SQL and parameters (an array parameter on PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+class Lineage:
+    """Each organization path's chain of ids (its own and its ancestors'), cached for an
+    aggregator's lifetime.
+
+    A path, once given, always names the same organization: a new or moved organization takes
+    its segment from its parent's ``child_seq``, which only grows, so paths are never reused and
+    a path's chain never changes. The organization's own path is read afresh with each event,
+    so a moved organization's new ancestors are found. The cache is bounded (emptied when full).
+    """
+
+    MAX_PATHS = 500_000
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        self._chains: dict[str, list[int]] = {}
+
+    def chains(self, paths: Iterable[str]) -> dict[str, list[int]]:
+        known = self._chains
+        wanted = set(paths)
+        new = [p for p in wanted if p not in known]
+        if new:
+            if len(known) + len(new) > self.MAX_PATHS:
+                known.clear()
+                self._ids.clear()
+                new = list(wanted)
+            self._resolve({p[:i] for p in new for i in range(PATH_STEP, len(p) + 1, PATH_STEP)})
+            ids = self._ids
+            for p in new:
+                prefixes = (p[:i] for i in range(PATH_STEP, len(p) + 1, PATH_STEP))
+                known[p] = [ids[q] for q in prefixes if q in ids]
+        return {p: known[p] for p in wanted}
+
+    def _resolve(self, prefixes: set[str]) -> None:
+        missing = [p for p in prefixes if p not in self._ids]
+        table = Organization._meta.db_table
+        with connection.cursor() as cursor:
+            for chunk in _chunks(missing, 2000):
+                where, params = _in("path", chunk)
+                cursor.execute(f"SELECT path, id FROM {table} WHERE {where}", params)
+                self._ids.update(cursor.fetchall())
+
+
+def _paths(org_ids: Iterable[int]) -> dict[int, str]:
+    table = Organization._meta.db_table
+    out: dict[int, str] = {}
+    with connection.cursor() as cursor:
+        for chunk in _chunks(sorted(set(org_ids)), 2000):
+            where, params = _in("id", chunk)
+            cursor.execute(f"SELECT id, path FROM {table} WHERE {where}", params)
+            out.update(cursor.fetchall())
+    return out
+
+
+def _rows_param(rows: Sequence[Any]) -> str:
+    """Rows as one JSON array: SQLite's ``json_each`` turns it back into rows in one statement."""
+    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
+
+
+def _select_rows(
+    columns: Sequence[str], types: Sequence[str], rows: list[tuple[Any, ...]]
+) -> tuple[str, list[Any]]:
+    """``SELECT`` of the rows' columns from one parameter per column (PostgreSQL ``unnest``) or
+    from one JSON parameter (SQLite ``json_each``)."""
+    if connection.vendor == "postgresql":
+        arrays = [list(col) for col in zip(*rows, strict=True)]
+        casts = ", ".join(f"%s::{t}[]" for t in types)
+        return f"SELECT * FROM unnest({casts}) AS r({', '.join(columns)})", arrays
+    picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+    return f"SELECT {picks} FROM json_each(%s) WHERE true", [_rows_param(rows)]
 
 
 def _upsert_orgs(rows: dict[tuple[int, int, str], tuple[int, int]], at: dt.datetime) -> None:
     table = OrgTally._meta.db_table
+    # in key order: neighbouring rows of the unique index are written together
+    values = [(c, o, k, own, sub) for (c, o, k), (own, sub) in sorted(rows.items()) if own or sub]
+    if not values:
+        return
+    select, params = _select_rows(
+        ("c", "o", "k", "own", "sub"), ("bigint", "bigint", "text", "int", "int"), values
+    )
     # The table name is ours and every value a parameter (S608 is ignored for this file).
     sql = (
         f"INSERT INTO {table} (campaign_id, organization_id, kind, own, subtree, reached_at) "
-        "VALUES (%s, %s, %s, %s, %s, %s) "
+        f"SELECT *, %s FROM ({select}) AS d WHERE true "  # WHERE: SQLite's upsert grammar
         "ON CONFLICT (campaign_id, organization_id, kind) DO UPDATE SET "
         f"own = {table}.own + excluded.own, subtree = {table}.subtree + excluded.subtree, "
         "reached_at = excluded.reached_at"
     )
-    params = [(c, o, k, own, sub, at) for (c, o, k), (own, sub) in rows.items() if own or sub]
-    if params:
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [at, *params])
 
 
 def _upsert_zones(rows: dict[tuple[int, str, str], int], at: dt.datetime) -> None:
     table = ZoneTally._meta.db_table
+    values = [(c, r, k, n) for (c, r, k), n in sorted(rows.items()) if n]
+    if not values:
+        return
+    select, params = _select_rows(("c", "r", "k", "n"), ("bigint", "text", "text", "int"), values)
     sql = (
         f"INSERT INTO {table} (campaign_id, region_id, kind, n, reached_at) "
-        "VALUES (%s, %s, %s, %s, %s) "
+        f"SELECT *, %s FROM ({select}) AS d WHERE true "
         "ON CONFLICT (campaign_id, region_id, kind) DO UPDATE SET "
         f"n = {table}.n + excluded.n, reached_at = excluded.reached_at"
     )
-    params = [(c, r, k, n, at) for (c, r, k), n in rows.items() if n]
-    if params:
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [at, *params])
 
 
 def _insert_participants(new: list[Counted], at: dt.datetime) -> None:
+    """Insert participants known to be new (folded after reading what was counted)."""
+    if not new:
+        return
     table = Participant._meta.db_table
-    sql = (
-        f"INSERT INTO {table} (campaign_id, worker_id, kind, organization_id, zone_province_id, "
-        "zone_city_id, first_event_id, voided, created_at) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    select, params = _select_rows(
+        ("c", "w", "k", "o", "zp", "zc", "f", "v"),
+        ("bigint", "bigint", "text", "bigint", "text", "text", "bigint", "boolean"),
+        [
+            (
+                p.campaign_id,
+                p.worker_id,
+                p.kind,
+                p.organization_id,
+                p.zone_province_id,
+                p.zone_city_id,
+                p.first_event_id,
+                p.voided,
+            )
+            for p in new
+        ],
     )
-    params = [
-        (
-            p.campaign_id,
-            p.worker_id,
-            p.kind,
-            p.organization_id,
-            p.zone_province_id,
-            p.zone_city_id,
-            p.first_event_id,
-            p.voided,
-            at,
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (campaign_id, worker_id, kind, organization_id, "
+            "zone_province_id, zone_city_id, first_event_id, voided, created_at) "
+            f"SELECT *, %s FROM ({select}) AS d",
+            [at, *params],
         )
-        for p in new
-    ]
-    if params:
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, params)
 
 
 def _mark_voided(voided: list[Counted]) -> None:
@@ -173,18 +269,100 @@ def read_events(query: Q, *, limit: int | None = None) -> list[Event]:
     return [Event(*row) for row in rows]
 
 
-def _fetch(wm: Watermark, batch: int) -> list[Event]:
-    gap_ids = [int(i) for i in wm.gaps]
-    query = Q(pk__gt=wm.last_id)
-    if gap_ids:
-        query |= Q(pk__in=gap_ids)
-    return read_events(query, limit=batch)
+Head = tuple[int, int, int, int | None]  # what is read of every event: id, campaign, worker, voids
 
 
-def _move_watermark(wm: Watermark, events: list[Event], now: dt.datetime) -> None:
-    seen = {e.id for e in events}
+def _ids_param(ids: Sequence[int]) -> tuple[str, list[Any]]:
+    """``IN`` a list of ids given as one parameter (a JSON array on SQLite, an array on
+    PostgreSQL), however long."""
+    if connection.vendor == "postgresql":
+        return "= ANY(%s)", [list(ids)]
+    return "IN (SELECT value FROM json_each(%s))", [_rows_param(list(ids))]
+
+
+def _ids_where(column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
+    """``column`` among ``ids`` (sorted): a range when they are consecutive (the usual batch;
+    every id of the range is then already there, so none can join it), else the list."""
+    if ids and ids[-1] - ids[0] + 1 == len(ids):
+        return f"{column} BETWEEN %s AND %s", [ids[0], ids[-1]]
+    op, params = _ids_param(ids)
+    return f"{column} {op}", params
+
+
+def _heads(wm: Watermark, batch: int) -> list[Head]:
+    """The next events in id order: ids still missing below the watermark (gaps), then new ones."""
+    table = ParticipationEvent._meta.db_table
+    select = f"SELECT id, campaign_id, worker_id, voids_id FROM {table} "
+    out: list[Head] = []
+    with connection.cursor() as cursor:
+        if wm.gaps:
+            op, params = _ids_param(sorted(int(i) for i in wm.gaps))
+            cursor.execute(select + f"WHERE id {op} ORDER BY id LIMIT %s", [*params, batch])
+            out += cursor.fetchall()
+        if len(out) < batch:
+            cursor.execute(
+                select + "WHERE id > %s ORDER BY id LIMIT %s", [wm.last_id, batch - len(out)]
+            )
+            out += cursor.fetchall()
+    return out
+
+
+def _events(ids: Sequence[int]) -> list[Event]:
+    """Whole events, with their organization's path, in id order."""
+    events = ParticipationEvent._meta.db_table
+    orgs = Organization._meta.db_table
+    where, params = _ids_where("e.id", ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT e.id, e.campaign_id, e.worker_id, e.organization_id, e.zone_province_id, "
+            f"e.zone_city_id, e.kind, e.voids_id, v.kind, o.path FROM {events} e "
+            f"LEFT JOIN {events} v ON v.id = e.voids_id "
+            f"LEFT JOIN {orgs} o ON o.id = e.organization_id WHERE {where} ORDER BY e.id",
+            params,
+        )
+        return [Event(*row) for row in cursor.fetchall()]
+
+
+def _insert_first(ids: Sequence[int], now: dt.datetime, out: Folded) -> dict[int, str]:
+    """Insert, for these (non-voiding) events, each worker's first participation per kind and
+    overall, skipping those counted before; count what was inserted. In one statement: the
+    events are read where they are, in id order so that the first one wins, and ``RETURNING``
+    says which rows were new. Returns the new participants' organizations' paths."""
+    events = ParticipationEvent._meta.db_table
+    table = Participant._meta.db_table
+    orgs = Organization._meta.db_table
+    where, params = _ids_where("id", ids)
+    cols = "id, campaign_id, worker_id, organization_id, zone_province_id, zone_city_id"
+    sql = (
+        f"INSERT INTO {table} (first_event_id, campaign_id, worker_id, organization_id, "
+        "zone_province_id, zone_city_id, kind, voided, created_at) "
+        f"SELECT *, %s, %s FROM (SELECT {cols}, kind FROM {events} WHERE {where} "
+        f"UNION ALL SELECT {cols}, %s FROM {events} WHERE {where}) AS d "
+        "WHERE true ORDER BY id "  # WHERE: SQLite's grammar for an upsert from a SELECT
+        "ON CONFLICT (campaign_id, worker_id, kind) DO NOTHING "
+        f"RETURNING campaign_id, worker_id, kind, organization_id, zone_province_id, "
+        f"zone_city_id, (SELECT path FROM {orgs} WHERE {orgs}.id = {table}.organization_id)"
+    )
+    paths: dict[int, str] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [False, now, *params, ALL, *params])
+        for c, w, kind, org, province, city, path in cursor.fetchall():
+            out.count(Counted(c, w, kind, org, province, city, 0), +1)
+            if org is not None and path is not None:
+                paths[org] = path
+    return paths
+
+
+def _move_watermark(wm: Watermark, ids: Sequence[int], now: dt.datetime) -> None:
+    """Move past ``ids`` (sorted); ids skipped below the highest are kept as gaps."""
+    last = wm.last_id
+    new_ids = [i for i in ids if i > last]
+    if new_ids and not wm.gaps and new_ids[0] == last + 1 and new_ids[-1] == last + len(new_ids):
+        wm.last_id = new_ids[-1]  # the usual batch: the ids right after the watermark
+        wm.save(update_fields=["last_id", "updated_at"])
+        return
+    seen = set(ids)
     gaps = {int(k): v for k, v in wm.gaps.items() if int(k) not in seen}
-    new_ids = sorted(i for i in seen if i > wm.last_id)
     if new_ids:
         # A fresh watermark looks a little below the first event it sees (a writer may still
         # commit a lower id), not back to 1; and a hole wider than MAX_GAPS is not writers
@@ -207,27 +385,29 @@ class Folded:
     org_delta: dict[tuple[int, int, str], int] = field(default_factory=lambda: defaultdict(int))
     zone_delta: dict[tuple[int, str, str], int] = field(default_factory=lambda: defaultdict(int))
 
+    def count(self, p: Counted, sign: int) -> None:
+        """Add (or take away) a participant at their organization and zones."""
+        if p.organization_id is not None:
+            self.org_delta[(p.campaign_id, p.organization_id, p.kind)] += sign
+        if p.zone_province_id is not None:
+            self.zone_delta[(p.campaign_id, p.zone_province_id, p.kind)] += sign
+        if p.zone_city_id is not None and p.zone_city_id != p.zone_province_id:
+            self.zone_delta[(p.campaign_id, p.zone_city_id, p.kind)] += sign
+
 
 KINDS = tuple(ParticipationEvent.Kind.values)
 
 
-def fold(events: Iterable[Event], existing: dict[Key, Counted]) -> Folded:
+def fold(
+    events: Iterable[Event], existing: dict[Key, Counted], out: Folded | None = None
+) -> Folded:
     """Decide who is counted for the first time (or voided) by these events, in id order.
 
     ``existing`` holds the participants already counted, keyed by (campaign, worker, kind); it
-    is updated. The aggregator and the reconciliation both fold through here.
+    is updated. The reconciliation folds through here, and the aggregator for workers with a
+    voiding event in the batch.
     """
-    out = Folded()
-    org_delta, zone_delta = out.org_delta, out.zone_delta
-
-    def count(p: Counted, sign: int) -> None:
-        if p.organization_id is not None:
-            org_delta[(p.campaign_id, p.organization_id, p.kind)] += sign
-        if p.zone_province_id is not None:
-            zone_delta[(p.campaign_id, p.zone_province_id, p.kind)] += sign
-        if p.zone_city_id is not None and p.zone_city_id != p.zone_province_id:
-            zone_delta[(p.campaign_id, p.zone_city_id, p.kind)] += sign
-
+    out = out if out is not None else Folded()
     for e in events:
         if e.voids_id is not None:
             for kind in (e.voids_kind, ALL):
@@ -243,7 +423,7 @@ def fold(events: Iterable[Event], existing: dict[Key, Counted]) -> Folded:
                     continue  # still counted through another kind
                 counted.voided = True
                 out.voided.append(counted)
-                count(counted, -1)
+                out.count(counted, -1)
             continue
         for kind in (e.kind, ALL):
             key = (e.campaign_id, e.worker_id, kind)
@@ -260,23 +440,40 @@ def fold(events: Iterable[Event], existing: dict[Key, Counted]) -> Folded:
             )
             existing[key] = p
             out.new.append(p)
-            count(p, +1)
+            out.count(p, +1)
     return out
 
 
 def roll_up(
     own_delta: dict[tuple[int, int, str], int],
+    *,
+    paths: dict[int, str] | None = None,
+    lineage: Lineage | None = None,
 ) -> dict[tuple[int, int, str], tuple[int, int]]:
-    """Each organization's (own, subtree) delta: its own, and the sum over its subtree."""
-    lineage = _ancestors(o for _c, o, _k in own_delta)
-    rows: dict[tuple[int, int, str], list[int]] = defaultdict(lambda: [0, 0])
+    """Each organization's (own, subtree) delta: its own, and the sum over its subtree.
+
+    ``paths`` are organizations' paths already known (read with the events); the others are
+    read. ``lineage`` caches ancestors' ids across batches.
+    """
+    lineage = lineage if lineage is not None else Lineage()
+    orgs = {o for (_c, o, _k), n in own_delta.items() if n}
+    known = {o: paths[o] for o in orgs if paths and o in paths}
+    if len(known) < len(orgs):
+        known.update(_paths(orgs - known.keys()))
+    chains = lineage.chains(known.values())
+    own: dict[tuple[int, int, str], int] = {}
+    sub: dict[tuple[int, int, str], int] = {}
     for (c, org, kind), n in own_delta.items():
         if not n:
             continue
-        rows[(c, org, kind)][0] += n
-        for ancestor in lineage.get(org, [org]):
-            rows[(c, ancestor, kind)][1] += n
-    return {k: (v[0], v[1]) for k, v in rows.items()}
+        own[(c, org, kind)] = own.get((c, org, kind), 0) + n
+        path = known.get(org)
+        for ancestor in chains[path] if path is not None else (org,):
+            key = (c, ancestor, kind)
+            sub[key] = sub.get(key, 0) + n
+    rows = {k: (own.get(k, 0), n) for k, n in sub.items()}
+    rows.update((k, (n, sub.get(k, 0))) for k, n in own.items() if k not in sub)
+    return rows
 
 
 def _existing(events: list[Event]) -> dict[Key, Counted]:
@@ -295,40 +492,87 @@ def _existing(events: list[Event]) -> dict[Key, Counted]:
     return {(r[0], r[1], r[2]): Counted(*r) for r in rows}
 
 
-def aggregate_once(*, batch: int = BATCH) -> Flush:
+def _count(heads: list[Head], now: dt.datetime) -> tuple[Folded, dict[int, str]]:
+    """Insert the batch's new participants (and void what it voids); the deltas they make, and
+    the paths of the organizations they were counted at."""
+    voiders = {(c, w) for _i, c, w, voids in heads if voids is not None}
+    if not connection.features.can_return_rows_from_bulk_insert:  # SQLite before 3.35
+        slow, plain = [h[0] for h in heads], []
+    elif voiders:
+        slow = [i for i, c, w, _v in heads if (c, w) in voiders]
+        plain = [i for i, c, w, _v in heads if (c, w) not in voiders]
+    else:
+        slow, plain = [], [h[0] for h in heads]
+    out = Folded()
+    paths: dict[int, str] = {}
+    if slow:
+        # The long way, for workers with a voiding event: read what was counted for them and
+        # fold their events in order.
+        events = _events(slow)
+        fold(events, _existing(events), out)
+        _insert_participants(out.new, now)
+        inserted = {id(p) for p in out.new}  # inserted already with their voided flag
+        _mark_voided([p for p in out.voided if id(p) not in inserted])
+        paths.update((e.organization_id, e.path) for e in events if e.organization_id and e.path)
+    if plain:
+        paths.update(_insert_first(plain, now, out))
+    return out, paths
+
+
+def _tune() -> None:
+    """A bigger page cache and memory-mapped reads for the aggregator's SQLite connection: a
+    batch touches index pages all over the participants and tallies (2 MiB by default)."""
+    if connection.vendor != "sqlite":
+        return
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        if cursor.fetchone()[0] != -SQLITE_CACHE_KIB:
+            cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+            cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
+
+
+def aggregate_once(*, batch: int = BATCH, lineage: Lineage | None = None) -> Flush:
     """Fold the next batch of events into the tallies; returns what changed."""
     flush = Flush()
     now = clock.now()
+    _tune()
     with transaction.atomic():
         wm, _created = Watermark.objects.select_for_update().get_or_create(name=WATERMARK)
-        events = _fetch(wm, batch)
-        if not events:
+        heads = _heads(wm, batch)
+        if not heads:
             if wm.gaps:
-                _move_watermark(wm, events, now)  # let old gaps expire
+                _move_watermark(wm, (), now)  # let old gaps expire
             return flush
-        flush.events = len(events)
+        flush.events = len(heads)
         flush.at = now
-        flush.campaigns = {e.campaign_id for e in events}
-        folded = fold(events, _existing(events))
-        _insert_participants(folded.new, now)
-        inserted = {id(p) for p in folded.new}  # inserted already with their voided flag
-        _mark_voided([p for p in folded.voided if id(p) not in inserted])
-        final = roll_up(folded.org_delta)
+        flush.campaigns = {h[1] for h in heads}
+        folded, paths = _count(heads, now)
+        final = roll_up(folded.org_delta, paths=paths, lineage=lineage)
         _upsert_orgs(final, now)
         _upsert_zones(folded.zone_delta, now)
-        _move_watermark(wm, events, now)
+        _move_watermark(wm, [h[0] for h in heads], now)
         flush.org_deltas = {k: v[1] for k, v in final.items() if v[1]}
         flush.zone_deltas = {k: n for k, n in folded.zone_delta.items() if n}
         flush.last_id = wm.last_id
     return flush
 
 
-def aggregate_all(*, batch: int = BATCH, max_batches: int = 1_000_000) -> int:
+def next_batch(size: int, folded: int, *, batch: int = BATCH, max_batch: int = MAX_BATCH) -> int:
+    """The size of the next batch: doubled while batches come back full (behind), back to
+    ``batch`` once one does not (keeping up)."""
+    return min(max_batch, size * 2) if folded >= size else batch
+
+
+def aggregate_all(
+    *, batch: int = BATCH, max_batch: int = MAX_BATCH, max_batches: int = 1_000_000
+) -> int:
     """Run batches until the log is drained; returns the events folded."""
-    total = 0
+    total, size, lineage = 0, batch, Lineage()
     for _i in range(max_batches):
-        flush = aggregate_once(batch=batch)
+        flush = aggregate_once(batch=size, lineage=lineage)
         total += flush.events
-        if flush.events < batch:
+        if flush.events < size:
             return total
+        size = next_batch(size, flush.events, batch=batch, max_batch=max_batch)
     return total

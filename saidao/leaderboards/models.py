@@ -62,21 +62,29 @@ TALLY_KINDS = (ParticipationEvent.Kind.ENTRY.value, ParticipationEvent.Kind.QUIZ
 
 class Participant(models.Model):
     """A worker counted once in a campaign for a kind (entry, quiz, or all), at the organization
-    and zone of their first participation, wherever they move later."""
+    and zone of their first participation, wherever they move later.
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    The aggregator inserts these by the hundred thousand and each index costs on every insert:
+    the campaign leads the unique constraint, and zones and first events are never looked up on
+    their own (regions and events are not deleted), so those foreign keys have no index."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=16)
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     zone_province = models.ForeignKey(
-        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     zone_city = models.ForeignKey(
-        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    first_event = models.ForeignKey(ParticipationEvent, on_delete=models.PROTECT, related_name="+")
+    first_event = models.ForeignKey(
+        ParticipationEvent, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     voided = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -97,9 +105,13 @@ class OrgTally(models.Model):
 
     Written only by the aggregator, with ``n = n + excluded.n`` upserts. ``reached_at`` is when
     the count last changed: of two organizations with the same count, the earlier ranks first.
+    The campaign has no index of its own (it leads the unique constraint): on PostgreSQL every
+    count change writes a new entry in each index.
     """
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=16)
     own = models.IntegerField(default=0)
@@ -124,7 +136,9 @@ class OrgTally(models.Model):
 class ZoneTally(models.Model):
     """Distinct participants counted in a zone: a province, or a prefecture-level city."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=16)
     n = models.IntegerField(default=0)

@@ -45,12 +45,27 @@ def notify(flush: Flush) -> None:
 _snapshots_due: set[int] = set()
 
 
-def _take_snapshots() -> None:
+def _take_snapshots(done: set[int] | None = None) -> None:
+    """Freeze the member counts of the campaigns due that have none yet. ``done`` (kept by
+    ``run_forever``) holds the campaigns already seen to.
+
+    With no member anywhere a snapshot has no rows, so it would be "missing" again on the next
+    idle pass: it used to be retaken on every pass, each time rebuilding the campaign's rank
+    index (seconds of the watermark's lock on a big tree). It is taken once there are members.
+    """
+    from saidao.accounts.models import Membership
+
     from .services import member_snapshots_ensure  # services imports this module
 
     due = set(_snapshots_due)
     _snapshots_due.difference_update(due)
+    if done is not None:
+        due -= done
+    if not due or not Membership.objects.filter(left_at__isnull=True).exists():
+        return
     member_snapshots_ensure(campaign_ids=due)
+    if done is not None:
+        done |= due
 
 
 def run_once(*, batch: int = BATCH, snapshots: bool = True) -> Flush:
@@ -68,12 +83,13 @@ def run_once(*, batch: int = BATCH, snapshots: bool = True) -> Flush:
 def run_forever(*, batch: int = BATCH, stop: threading.Event | None = None) -> None:
     """Fold events as they come; sleep briefly when the log is drained."""
     stop = stop or _stop
+    snapshotted: set[int] = set()
     while not stop.is_set():
         close_old_connections()
         try:
             flush = run_once(batch=batch, snapshots=False)
             if flush.events < batch and _snapshots_due:
-                _take_snapshots()
+                _take_snapshots(snapshotted)
         except Exception:
             log.exception("aggregator batch failed; retrying")
             time.sleep(1.0)
