@@ -99,6 +99,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="workers starting an attempt together in the surge (default %(default)d)",
     )
     group.add_argument(
+        "--quiz-max-seconds",
+        type=_positive_float,
+        default=900.0,
+        help="give up after this long (default %(default)g)",
+    )
+    group.add_argument(
         "--quiz-connections",
         type=_positive_int,
         default=512,
@@ -398,6 +404,7 @@ def run(options: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
     clients: int = options["quiz_clients"]
     seconds: float = options["quiz_seconds"]
     workers: int = options["quiz_workers"]
+    deadline = time.monotonic() + options["quiz_max_seconds"]
     with bench_site(log) as site:
         data = _setup(site, workers=workers, clients=clients, log=log)
         contest = data["contest"]
@@ -408,9 +415,18 @@ def run(options: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
             log(f"round {round_}: submissions {s:.0f}/s, hello-world {h:.0f}/s")
             submissions, hello = max(submissions, s), max(hello, h)
         log(f"surge: {workers} workers start ({options['quiz_connections']} connections at most)")
-        surge_s, latencies = asyncio.run(
-            _surge(site.port, contest, data["workers"], options["quiz_connections"])
-        )
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise BenchError(f"gave up after {options['quiz_max_seconds']:g} s")
+        try:
+            surge_s, latencies = asyncio.run(
+                asyncio.wait_for(
+                    _surge(site.port, contest, data["workers"], options["quiz_connections"]),
+                    timeout=left,
+                )
+            )
+        except TimeoutError:
+            raise BenchError(f"gave up after {options['quiz_max_seconds']:g} s") from None
         log(f"surge: all papers in {surge_s:.1f} s")
     return {
         "submissions_per_s": round(submissions, 1),
