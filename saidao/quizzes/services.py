@@ -30,7 +30,14 @@ Attempts (the worker; time is the server's)
   finished attempt unchanged)
 - ``attempts_expire(*, at=None) -> int`` (the periodic task: finish attempts whose time ran out)
 
-Selectors are in ``selectors.py``; see its docstring.
+Selectors (reads) are in ``selectors.py``, whose docstring gives their signatures:
+``questions_for_officer``, ``question_get_for_officer``, ``question_categories``,
+``contests_for_officer``, ``contest_get_for_officer``, ``contest_get_for_results``,
+``contests_of_campaign``, ``contest_get``, ``contest_get_cached``, ``attempt_get_for_worker``,
+``attempt_current``, ``attempts_of_worker``, ``attempt_paper`` (never the answers),
+``attempt_review``, ``answers_revealed``, ``tries_today``, ``result_of_worker``,
+``contest_leaderboard``, ``worker_rank``, ``organizations_by_average``,
+``results_by_organization``, ``results_xlsx``.
 
 Certificates use the source ``quiz-contest:<contest id>:<worker id>``: one per worker and
 contest, issued at the first attempt that finishes (or passes, per the contest).
