@@ -121,7 +121,6 @@ from .errors import (
     WeightsInvalid,
 )
 from .models import (
-    VALUE_DIGITS,
     VALUE_PLACES,
     Bracket,
     Category,
@@ -559,7 +558,9 @@ def period_set_state(*, actor: Any, period: Period, state: str) -> Period:
 
 # --- reports -----------------------------------------------------------------------------------
 
-_MAX_VALUE = Decimal(10) ** (VALUE_DIGITS - VALUE_PLACES)
+# Below the column's 10**14 so that the value in millionths, as the engine reads it, fits a
+# 64-bit integer.
+_MAX_VALUE = Decimal(10) ** 12
 _QUANT = Decimal(1).scaleb(-VALUE_PLACES)
 
 
