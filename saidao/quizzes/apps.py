@@ -11,7 +11,12 @@ class QuizzesConfig(AppConfig):
     verbose_name = _("知识竞赛")
 
     def ready(self) -> None:
+        from saidao.core.activities import activity_provider
+
         from . import tasks  # noqa: F401  (registers the expiry task)
+        from .page_selectors import contest_cards
+
+        activity_provider(contest_cards)
 
         if settings.SAIDAO_TASK_RUNNER == "celery":
             from saidao.config.celery import app

@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from saidao.accounts.models import User
 from saidao.campaigns.selectors import campaign_switches
-from saidao.core.activities import activity_provider
 from saidao.demo.seed import DEMO_LOGINS, demo_seed
 from saidao.demo.yun import YUN_LIVE_SLUG
 from saidao.leaderboards.models import ParticipationEvent
@@ -19,7 +18,6 @@ from saidao.quizzes import selectors
 from saidao.quizzes.demo_questions import CATEGORIES, QUESTIONS, TF
 from saidao.quizzes.importing import KIND_NAMES
 from saidao.quizzes.models import Attempt, Contest, ContestResult, Question, QuestionKind
-from saidao.quizzes.page_selectors import contest_cards
 
 MEMBERS = 120
 
@@ -96,14 +94,7 @@ def test_demo_contest_is_open_today_and_has_a_leaderboard(seeded: Contest) -> No
     )
 
 
-@pytest.fixture
-def _home_cards() -> None:
-    """The contests' home-page provider, as QuizzesConfig.ready registers it (idempotent)."""
-    activity_provider(contest_cards)
-
-
 @pytest.mark.django_db
-@pytest.mark.usefixtures("_home_cards")
 def test_demo_worker_can_start_the_contest_from_the_home_page(seeded: Contest) -> None:
     """The home page lists the open contest; the demo worker opens it and starts a paper."""
     client = Client()
