@@ -232,7 +232,7 @@ def _report_out(r: Report) -> ReportOut:
             value=dec(v.value) or "0",
             note=v.note,
         )
-        for v in r.values.select_related("indicator").order_by("indicator__position", "id")
+        for v in sorted(r.values.all(), key=lambda v: (v.indicator.position, v.pk))
     ]
     evidence = [EvidenceOut(id=e.pk, name=e.name, url=e.file.url) for e in r.evidence.all()]
     return ReportOut(
@@ -598,7 +598,8 @@ def reports_list(request: HttpRequest, period_id: int) -> list[ReportOut]:
         user=request.user, program=program
     ) or selectors.user_is_assessor(user=request.user, program=program)
     out = []
-    for r in selectors.reports_for_period(period=period).select_related("participant__home"):
+    reports = selectors.reports_for_period(period=period).select_related("participant__home")
+    for r in reports.prefetch_related("values__indicator", "evidence"):
         r.participant.competition = period.competition
         if everything or selectors.user_can_report(user=request.user, participant=r.participant):
             out.append(_report_out(r))

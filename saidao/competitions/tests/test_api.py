@@ -280,3 +280,16 @@ def test_anonymous_is_refused(client: Client, tree: Tree) -> None:
     """Without a token the API answers 401 in the project's error shape."""
     resp = client.get(f"{API}/competition-programs")
     assert resp.status_code == 401 and resp.json()["code"] == "not_authenticated"
+
+
+def test_period_reports_list_in_constant_queries(
+    client: Client, tree: Tree, django_assert_max_num_queries: Any
+) -> None:
+    """Listing a period's reports costs the same few queries for five reports as for one."""
+    w = capacity_world(tree)
+    all_verified(w)
+    h = login_headers(client, w.assessor)
+    with django_assert_max_num_queries(9):
+        resp = client.get(f"{API}/competition-periods/{w.period.pk}/reports", headers=h)
+    assert resp.status_code == 200 and len(resp.json()) == 5
+    assert resp.json()[0]["values"][0]["indicator"] == "wells"
