@@ -2,13 +2,18 @@
 
 Phones' video players ask for byte ranges (iOS Safari insists on them) and expect
 ``206 Partial Content``; Django's static file view answers every request whole.
+
+Nothing is served by default: an app registers the folders it serves from, each with a check
+of who may read a file there (``media_access``). An entry's video is public only once approved;
+uploads, certificates and evidence have views of their own and are never served from here.
 """
 
 from __future__ import annotations
 
 import mimetypes
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -20,6 +25,23 @@ from django.views.decorators.http import require_safe
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
+
+MediaCheck = Callable[[HttpRequest, str], bool]
+_access: dict[str, MediaCheck] = {}
+
+
+def media_access(prefix: str, check: MediaCheck) -> None:
+    """Serve files under ``prefix`` (e.g. ``"entries/"``) to requests that ``check`` allows;
+    it gets the request and the file's name in storage."""
+    _access[prefix] = check
+
+
+def media_allowed(request: HttpRequest, name: str) -> bool:
+    """The check of the longest registered prefix of ``name``; unregistered folders: no."""
+    prefixes = [prefix for prefix in _access if name.startswith(prefix)]
+    if not prefixes:
+        return False
+    return _access[max(prefixes, key=len)](request, name)
 
 
 def _read(path: Path, start: int, length: int) -> Iterator[bytes]:
@@ -40,6 +62,9 @@ def serve_media(request: HttpRequest, path: str) -> HttpResponseBase:
     except Exception:
         raise Http404 from None
     if not full.is_file() or full.name.endswith(".part"):
+        raise Http404
+    name = full.relative_to(os.path.abspath(settings.MEDIA_ROOT)).as_posix()  # as safe_join made it
+    if not media_allowed(request, name):
         raise Http404
     stat = full.stat()
     size = stat.st_size

@@ -92,6 +92,20 @@ def entry_get_public(*, pk: int) -> Entry:
     return entry
 
 
+def entry_media_visible(*, user: Any, name: str) -> bool:
+    """Whether ``user`` may fetch the video or poster stored as ``name``: anyone once an entry
+    showing it is public; before that its author and the reviewers of its part of the tree."""
+    qs = Entry.objects.filter(Q(video=name) | Q(poster=name))
+    if qs.filter(status=Entry.Status.APPROVED, hidden=False).exists():
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if qs.filter(worker=user).exists():
+        return True
+    paths = role_paths(user=user, kinds=REVIEW_KINDS)
+    return qs.filter(scope_q(paths, field="organization__path")).exists()
+
+
 def entry_counts_by_zone(*, user: Any, campaign: Campaign) -> list[dict[str, Any]]:
     """Entries per city zone within the officer's subtrees: received, valid and approved."""
     qs = entries_for_reviewer(user=user, campaign=campaign).order_by()

@@ -89,7 +89,8 @@ def test_review_page_approves_and_watch_page_plays_inline(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     """定西's officer approves from the queue page; the public page then plays the MP4 inline
-    with its poster, and the gallery lists it."""
+    with its poster, and the gallery lists it. Before approval only the author and the zone's
+    reviewers can fetch the video."""
     worker = tree.anding_member.user
     client.force_login(worker)
     upload = stored_upload(worker, clip(), settings)
@@ -97,9 +98,17 @@ def test_review_page_approves_and_watch_page_plays_inline(
         client.post(f"/entries/new/{live.slug}/", _form(live, str(upload.pk)))
     tasks.run_pending()
     entry = Entry.objects.get()
+    client.logout()
+    # Before approval the video is the author's and the zone's reviewers' only.
+    assert client.get(entry.video.url).status_code == 404
+    assert client.get(entry.poster.url).status_code == 404
     client.force_login(tree.other_officer)
     assert "我的快递路" not in client.get("/entries/review/").content.decode()
+    assert client.get(entry.video.url).status_code == 404
+    client.force_login(worker)
+    assert client.get(entry.video.url, HTTP_RANGE="bytes=0-9").status_code == 206
     client.force_login(tree.city_officer)
+    assert client.get(entry.video.url, HTTP_RANGE="bytes=0-9").status_code == 206
     assert "我的快递路" in client.get("/entries/review/").content.decode()
     client.post("/entries/review/", {"entries": [entry.pk], "decision": "approve"})
     entry.refresh_from_db()
