@@ -400,7 +400,7 @@ class Entrant:
     self_score: Decimal | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class RowResult:
     """One participant's result; numbers as integers (``v6`` millionths, the rest 4 places)
     in the order of the rules' indicators, with Decimal views by indicator code."""
@@ -698,21 +698,25 @@ def compute(
     for bracket in sorted(
         groups, key=lambda b: (b is None, rows[groups[b][0]].entrant.bracket_order)
     ):
-        members_rows = [rows[j] for j in groups[bracket]]
-
-        def key(r: RowResult) -> tuple[int, int, int]:
-            tb = r.c4[heavy] if heavy is not None and not r.vetoes else 0
-            return (r.vetoes, -r.total4, -tb)
-
-        members_rows.sort(key=lambda r: (key(r), r.entrant.code))
-        prev_key = None
+        # (vetoes, −total, −contribution on the heaviest indicator, code) for each row
+        keyed = sorted(
+            (
+                r.vetoes,
+                -r.total4,
+                -(r.c4[heavy] if heavy is not None and not r.vetoes else 0),
+                r.entrant.code,
+                j,
+            )
+            for j in groups[bracket]
+            for r in (rows[j],)
+        )
+        prev_key: tuple[int, int, int] | None = None
         rank = 0
-        for pos, r in enumerate(members_rows, start=1):
-            kk = key(r)
-            if kk != prev_key:
-                rank, prev_key = pos, kk
-            r.rank = rank
-        ordered.extend(members_rows)
+        for pos, (ve, nt, nh, _code, j) in enumerate(keyed, start=1):
+            if (ve, nt, nh) != prev_key:
+                rank, prev_key = pos, (ve, nt, nh)
+            rows[j].rank = rank
+            ordered.append(rows[j])
     return EngineResult(
         rules=rules, rows=ordered, content_hash=_content_hash(rules, ordered, period_key)
     )
