@@ -6,8 +6,8 @@ counted for the first time (per campaign and kind, and for "all"), folds those i
 the organization and every ancestor with ``INSERT ... ON CONFLICT DO UPDATE SET n = n +
 excluded.n``, and moves the watermark, all in one transaction: every event is counted exactly
 once, across crashes too. Never one write per ancestor per event: a batch touches each affected
-row once, and each table is written by one set-based statement (rows passed as one JSON array on
-SQLite, as arrays through ``unnest`` on PostgreSQL).
+row once, and each table is written by one set-based statement (its rows passed as one JSON
+array: ``json_each`` on SQLite, ``json_array_elements`` on PostgreSQL).
 
 Who is new is learnt from the insert itself: the batch's first event per (campaign, worker,
 kind) is inserted as a participant with ``ON CONFLICT DO NOTHING ... RETURNING``, and only the
@@ -108,11 +108,16 @@ def _chunks(values: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield values[i : i + size]
 
 
-def _in(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
-    """``column IN (...)`` as SQL and parameters (an array parameter on PostgreSQL)."""
+def _in(column: str, values: Sequence[Any], sql_type: str = "bigint") -> tuple[str, list[Any]]:
+    """``column`` among ``values``, however many, as SQL and its one parameter: a JSON array
+    (encoding a long list as one JSON text is much cheaper than as a database array)."""
+    param = [_rows_param(values)]
     if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [list(values)]
-    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+        return (
+            f"{column} = ANY(ARRAY(SELECT json_array_elements_text(%s::json))::{sql_type}[])",
+            param,
+        )
+    return f"{column} IN (SELECT value FROM json_each(%s))", param
 
 
 class Lineage:
@@ -152,7 +157,7 @@ class Lineage:
         table = Organization._meta.db_table
         with connection.cursor() as cursor:
             for chunk in _chunks(missing, 2000):
-                where, params = _in("path", chunk)
+                where, params = _in("path", chunk, "text")
                 cursor.execute(f"SELECT path, id FROM {table} WHERE {where}", params)
                 self._ids.update(cursor.fetchall())
 
@@ -176,12 +181,12 @@ def _rows_param(rows: Sequence[Any]) -> str:
 def _select_rows(
     columns: Sequence[str], types: Sequence[str], rows: list[tuple[Any, ...]]
 ) -> tuple[str, list[Any]]:
-    """``SELECT`` of the rows' columns from one parameter per column (PostgreSQL ``unnest``) or
-    from one JSON parameter (SQLite ``json_each``)."""
+    """``SELECT`` of the rows' columns from one JSON parameter, an array of rows."""
     if connection.vendor == "postgresql":
-        arrays = [list(col) for col in zip(*rows, strict=True)]
-        casts = ", ".join(f"%s::{t}[]" for t in types)
-        return f"SELECT * FROM unnest({casts}) AS r({', '.join(columns)})", arrays
+        picks = ", ".join(
+            f"(v->>{i})::{t} AS {c}" for i, (c, t) in enumerate(zip(columns, types, strict=True))
+        )
+        return f"SELECT {picks} FROM json_array_elements(%s::json) AS v", [_rows_param(rows)]
     picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
     return f"SELECT {picks} FROM json_each(%s) WHERE true", [_rows_param(rows)]
 
@@ -272,21 +277,12 @@ def read_events(query: Q, *, limit: int | None = None) -> list[Event]:
 Head = tuple[int, int, int, int | None]  # what is read of every event: id, campaign, worker, voids
 
 
-def _ids_param(ids: Sequence[int]) -> tuple[str, list[Any]]:
-    """``IN`` a list of ids given as one parameter (a JSON array on SQLite, an array on
-    PostgreSQL), however long."""
-    if connection.vendor == "postgresql":
-        return "= ANY(%s)", [list(ids)]
-    return "IN (SELECT value FROM json_each(%s))", [_rows_param(list(ids))]
-
-
 def _ids_where(column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
     """``column`` among ``ids`` (sorted): a range when they are consecutive (the usual batch;
     every id of the range is then already there, so none can join it), else the list."""
     if ids and ids[-1] - ids[0] + 1 == len(ids):
         return f"{column} BETWEEN %s AND %s", [ids[0], ids[-1]]
-    op, params = _ids_param(ids)
-    return f"{column} {op}", params
+    return _in(column, ids)
 
 
 def _heads(wm: Watermark, batch: int) -> list[Head]:
@@ -296,8 +292,8 @@ def _heads(wm: Watermark, batch: int) -> list[Head]:
     out: list[Head] = []
     with connection.cursor() as cursor:
         if wm.gaps:
-            op, params = _ids_param(sorted(int(i) for i in wm.gaps))
-            cursor.execute(select + f"WHERE id {op} ORDER BY id LIMIT %s", [*params, batch])
+            where, params = _in("id", sorted(int(i) for i in wm.gaps))
+            cursor.execute(select + f"WHERE {where} ORDER BY id LIMIT %s", [*params, batch])
             out += cursor.fetchall()
         if len(out) < batch:
             cursor.execute(

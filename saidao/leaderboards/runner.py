@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import connection
 
-from .aggregator import BATCH, Flush, aggregate_once
+from .aggregator import BATCH, MAX_BATCH, Flush, Lineage, aggregate_once, next_batch
 
 log = logging.getLogger(__name__)
-IDLE_SLEEP_S = 0.2
+IDLE_SLEEP_S = 0.2  # when drained, look again this often (or sooner when woken)
+MIN_GAP_S = 0.05  # when woken, wait this long first, so that a burst makes one batch
 
 Listener = Callable[[Flush], None]
 _listeners: list[Listener] = []
 _thread: threading.Thread | None = None
 _lock = threading.Lock()
 _stop = threading.Event()
+_wake = threading.Event()
 
 
 def flush_listener(listener: Listener) -> Listener:
@@ -68,10 +69,12 @@ def _take_snapshots(done: set[int] | None = None) -> None:
         done |= due
 
 
-def run_once(*, batch: int = BATCH, snapshots: bool = True) -> Flush:
+def run_once(
+    *, batch: int = BATCH, snapshots: bool = True, lineage: Lineage | None = None
+) -> Flush:
     """One batch. A campaign's first counts also freeze its member counts; ``run_forever``
     defers that to its idle time, so a big snapshot never holds up the counts."""
-    flush = aggregate_once(batch=batch)
+    flush = aggregate_once(batch=batch, lineage=lineage)
     if flush.events:
         _snapshots_due.update(flush.campaigns)
         if snapshots:
@@ -80,28 +83,47 @@ def run_once(*, batch: int = BATCH, snapshots: bool = True) -> Flush:
     return flush
 
 
-def run_forever(*, batch: int = BATCH, stop: threading.Event | None = None) -> None:
-    """Fold events as they come; sleep briefly when the log is drained."""
+def wake() -> None:
+    """New events are committed: the thread folds them now rather than at its next look."""
+    _wake.set()
+
+
+def run_forever(
+    *, batch: int = BATCH, max_batch: int = MAX_BATCH, stop: threading.Event | None = None
+) -> None:
+    """Fold events as they come: batches of ``batch`` while keeping up, doubling up to
+    ``max_batch`` while behind; when drained, wait until woken or ``IDLE_SLEEP_S``.
+
+    The database connection is kept between batches (a new SQLite connection would start with
+    a cold page cache every time) and closed after an error or when stopping.
+    """
     stop = stop or _stop
     snapshotted: set[int] = set()
-    while not stop.is_set():
-        close_old_connections()
-        try:
-            flush = run_once(batch=batch, snapshots=False)
-            if flush.events < batch and _snapshots_due:
-                _take_snapshots(snapshotted)
-        except Exception:
-            log.exception("aggregator batch failed; retrying")
-            time.sleep(1.0)
-            continue
-        finally:
-            close_old_connections()
-        if flush.events < batch:
-            stop.wait(IDLE_SLEEP_S)
+    lineage = Lineage()
+    size = batch
+    try:
+        while not stop.is_set():
+            _wake.clear()  # a wake during the batch below makes the next wait short
+            try:
+                flush = run_once(batch=size, snapshots=False, lineage=lineage)
+                if flush.events < size and _snapshots_due:
+                    _take_snapshots(snapshotted)
+            except Exception:
+                log.exception("aggregator batch failed; retrying")
+                connection.close()
+                stop.wait(1.0)
+                continue
+            behind = flush.events >= size
+            size = next_batch(size, flush.events, batch=batch, max_batch=max_batch)
+            if not behind and not stop.wait(MIN_GAP_S):
+                _wake.wait(IDLE_SLEEP_S - MIN_GAP_S)
+    finally:
+        connection.close()
 
 
 def ensure_embedded_aggregator() -> None:
-    """Start the in-process aggregator thread once, in embedded mode."""
+    """Start the in-process aggregator thread once, in embedded mode, and wake it (called on
+    each participation's commit)."""
     global _thread
     if settings.SAIDAO_AGGREGATOR != "thread":
         return
@@ -110,3 +132,4 @@ def ensure_embedded_aggregator() -> None:
             _stop.clear()
             _thread = threading.Thread(target=run_forever, name="saidao-aggregator", daemon=True)
             _thread.start()
+    wake()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+import time
 from io import StringIO
 
 import pytest
@@ -11,9 +13,11 @@ from saidao.campaigns.models import Campaign
 from saidao.campaigns.tests.factories import make_campaign
 from saidao.conftest import Tree
 from saidao.core.errors import OutsideScope
+from saidao.leaderboards import runner
 from saidao.leaderboards.aggregator import aggregate_all, aggregate_once
 from saidao.leaderboards.models import OrgTally, ParticipationEvent, Watermark, ZoneTally
 from saidao.leaderboards.reconcile import reconcile
+from saidao.leaderboards.runner import run_forever
 from saidao.leaderboards.services import participation_record, participation_void
 from saidao.regions.models import Region
 
@@ -179,3 +183,65 @@ def test_a_fresh_watermark_does_not_chase_old_ids(campaign: Campaign, tree: Tree
     aggregate_all()
     assert len(Watermark.objects.get().gaps) <= 100
     assert _subtree(campaign, tree.national.pk) == 1
+
+
+def _run_in_thread(stop: threading.Event) -> threading.Thread:
+    thread = threading.Thread(target=run_forever, kwargs={"stop": stop}, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
+def test_a_woken_aggregator_counts_before_its_next_look(
+    tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the idle look at 30 s, an event is still counted within a second of the wake its
+    commit sends (participation_record wakes the embedded thread on commit)."""
+    monkeypatch.setattr(runner, "IDLE_SLEEP_S", 30.0)
+    campaign = make_campaign(actor=tree.national_officer, organizer=tree.national)
+    stop = threading.Event()
+    thread = _run_in_thread(stop)
+    try:
+        time.sleep(0.3)  # drained: the thread now waits for a wake
+        _record(campaign, tree.anding_member, "woken")
+        runner.wake()
+        deadline = time.monotonic() + 1.0
+        while _subtree(campaign, tree.national.pk) == 0:
+            assert time.monotonic() < deadline, "not counted within a second of the wake"
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        runner.wake()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
+def test_idle_passes_do_not_retake_an_empty_member_snapshot(
+    regions: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no member anywhere a campaign's snapshot has no rows; the idle loop used to retake
+    it (and rebuild its ranks) on every pass. It is not taken while there are no members."""
+    from saidao.bench.leaderboard import EventMaker, build_tree, make_workers
+    from saidao.bench.leaderboard import make_campaign as bench_campaign
+    from saidao.leaderboards import services
+
+    taken: list[int] = []
+    monkeypatch.setattr(services, "member_snapshot_take", lambda **kw: taken.append(1))
+    monkeypatch.setattr(runner, "IDLE_SLEEP_S", 0.06)
+    org_tree = build_tree(20, depth=3)
+    campaign = bench_campaign(org_tree.by_depth[0][0])
+    maker = EventMaker(campaign.pk, make_workers(10), org_tree.leaves)
+    ParticipationEvent.objects.bulk_create(maker.batch(30))
+    stop = threading.Event()
+    thread = _run_in_thread(stop)
+    try:
+        deadline = time.monotonic() + 5
+        while not OrgTally.objects.filter(campaign=campaign).exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.6)  # several idle passes
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert taken == []
