@@ -96,16 +96,13 @@ class _Hasher:
         if self.size >= HASH_BATCH:
             self.flush()
 
-    def flush(self) -> None:
+    def flush(self) -> Future[None] | None:
+        """Hand on what is pending; the future of the last batch (done: every byte fed is in
+        the digest)."""
         if self.pending:
             batch, self.pending, self.size = self.pending, [], 0
             self.last = _hashing.submit(_update, self.digest, batch)
-
-    async def done(self) -> None:
-        """Wait until every byte fed is in the digest."""
-        self.flush()
-        if self.last is not None:
-            await asyncio.wrap_future(self.last)
+        return self.last
 
 
 def _update(digest: Any, batch: list[bytes]) -> None:
@@ -247,13 +244,14 @@ class TusStreaming:
                 task.uncancel()
             finally:
                 active.pumping = False
-            if hasher is not None:
-                await hasher.done()
+            hashed = hasher.flush() if hasher is not None else None
             sha256 = None
             if whole and append.completes:
+                if hashed is not None:
+                    await asyncio.wrap_future(hashed)
                 sha256 = await asyncio.get_running_loop().run_in_executor(None, append.seal)
             answer = await _thread.run(
-                views.tus_stream_end, stream, response, whole, active.superseded, sha256
+                _end, hashed, stream, response, whole, active.superseded, sha256
             )
         finally:
             append.close()  # already closed unless something went wrong
@@ -315,6 +313,21 @@ class TusStreaming:
                     return True  # 413; the rest is not read
             if not message.get("more_body", False):
                 return True
+
+
+def _end(
+    hashed: Future[None] | None,
+    stream: views.TusStream,
+    response: HttpResponse,
+    whole: bool,
+    superseded: bool,
+    sha256: str | None,
+) -> HttpResponse | None:
+    """On the uploads thread: wait for the hashing to catch up (no extra wake-up of the event
+    loop), then commit."""
+    if hashed is not None:
+        hashed.result()
+    return views.tus_stream_end(stream, response, whole, superseded, sha256)
 
 
 def _close_append(stream: views.TusStream) -> None:
