@@ -148,6 +148,8 @@ def test_the_oilfield_officer_reaches_the_program_from_the_home_page(
     cards = competition_activities(officer)
     assert [c.title for c in cards] == [PROGRAM_NAME]
     client.force_login(officer)
+    program_url = reverse("competitions:program", args=[seeded.pk])
+    assert program_url in client.get("/").content.decode()
     capacity = seeded.competitions.get(name=CAPACITY_NAME)
     q2 = capacity.periods.get(key="2024-Q2")
     html = client.get(reverse("competitions:board", args=[capacity.pk, q2.pk])).content.decode()
