@@ -129,9 +129,13 @@ class _UploadsThread:
             return self._executor
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self.submit(fn, *args)
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Queue ``fn`` now (jobs run in the order queued); await the result later."""
         loop = asyncio.get_running_loop()
         call = functools.partial(self._call, fn, *args)
-        return await loop.run_in_executor(self.executor(), call)
+        return loop.run_in_executor(self.executor(), call)
 
     def _call(self, fn: Callable[..., T], *args: Any) -> T:
         try:
@@ -250,15 +254,25 @@ class TusStreaming:
                 if hashed is not None:
                     await asyncio.wrap_future(hashed)
                 sha256 = await asyncio.get_running_loop().run_in_executor(None, append.seal)
-            answer = await _thread.run(
-                _end, hashed, stream, response, whole, active.superseded, sha256
+            # A piece that is not the last is answered as soon as its bytes are in the file: the
+            # commit is queued on the uploads thread first, so anything later for this upload
+            # (the next PATCH's checks come to that thread too) finds it done; the file stays
+            # locked until then. The bytes are not synced before the last piece either way (a
+            # crash pulls the offset back to the file, and the client resends from there).
+            early = whole and not append.overflow and not append.completes
+            committing = _thread.submit(
+                _end, hashed, stream, response, whole, active.superseded, sha256, early
             )
+            if early:
+                response["Upload-Offset"] = str(append.offset + append.written)
+                await self.app.send_response(response, send)
+            answer = await committing
         finally:
             append.close()  # already closed unless something went wrong
             if self.active.get(key) is active:
                 del self.active[key]
             active.released.set()
-        if answer is not None and not stopping:
+        if answer is not None and not stopping and not early:
             await self.app.send_response(answer, send)
         if stopping:
             raise asyncio.CancelledError
@@ -322,12 +336,13 @@ def _end(
     whole: bool,
     superseded: bool,
     sha256: str | None,
+    sent: bool,
 ) -> HttpResponse | None:
     """On the uploads thread: wait for the hashing to catch up (no extra wake-up of the event
     loop), then commit."""
     if hashed is not None:
         hashed.result()
-    return views.tus_stream_end(stream, response, whole, superseded, sha256)
+    return views.tus_stream_end(stream, response, whole, superseded, sha256, sent=sent)
 
 
 def _close_append(stream: views.TusStream) -> None:

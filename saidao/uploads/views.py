@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 MAX_METADATA_LENGTH = 4096
 FILENAME_KEYS = ("filename", "name")
 FILETYPE_KEYS = ("filetype", "type", "contentType")
+
+logger = logging.getLogger(__name__)
 
 Handler = Callable[[HttpRequest, Any, "uuid.UUID | None"], HttpResponse]
 
@@ -261,23 +264,36 @@ class TusStream:
 
 
 def tus_stream_end(
-    stream: TusStream, response: HttpResponse, whole: bool, superseded: bool, sha256: str | None
+    stream: TusStream,
+    response: HttpResponse,
+    whole: bool,
+    superseded: bool,
+    sha256: str | None,
+    *,
+    sent: bool = False,
 ) -> HttpResponse | None:
     """Commit a streamed PATCH; the answer to send: the view's 204 with the new offset, an
-    error, or None when the client went away (what arrived is kept all the same)."""
+    error, or None when the client went away (what arrived is kept all the same). ``sent``:
+    the 204 went out already (a piece that is not the last); an error is then only logged,
+    and the client learns of it from its next request."""
     assert stream.append is not None
-    answer: HttpResponse | None = response
+    upload_pk = stream.append.upload.pk
+    answer: HttpResponse | None = None
     with translation.override(stream.language or None):
         try:
             upload = services.upload_append_end(stream.append, sha256=sha256)
         except SaidaoError as exc:
-            answer = _error(exc) if whole or superseded else None
+            if sent:
+                logger.warning("upload %s: piece answered, then refused: %r", upload_pk, exc)
+            elif whole or superseded:
+                answer = _error(exc)
         else:
-            if superseded:  # a newer PATCH took over: tell this one where the upload stands
+            if sent:
+                pass
+            elif superseded:  # a newer PATCH took over: tell this one where the upload stands
                 answer = _error(UploadOffsetMismatch(detail={"offset": upload.offset}))
-            elif not whole:
-                answer = None
-            else:
+            elif whole:
+                answer = response
                 response["Upload-Offset"] = str(upload.offset)
                 if upload.status != Upload.Status.UPLOADING:
                     del response["Upload-Expires"]
