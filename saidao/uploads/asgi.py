@@ -14,9 +14,12 @@ losing its signal was lost whole. ``tus_streaming(django_app)`` wraps the ASGI a
    it is, before a byte of the body is read.
 2. **The body straight into the file**, piece by piece as the connection delivers it, never a
    byte past the declared size.
-3. **Commit** (``services.upload_append_end`` on the uploads thread, after the fsync and hash of
-   a last piece on another thread): the view's 204 goes out with the new offset. A client that
-   went away part-way gets no answer, but the bytes that arrived are kept, as tus intends.
+3. **Commit** (``services.upload_append_end`` on the uploads thread). The last piece is synced
+   to disk and hashed (the SHA-256 was computed on a thread of its own as the bytes arrived),
+   completed, and only then answered. Any other piece is answered at once with its new offset,
+   its commit queued first on the uploads thread, so the next PATCH's checks, which go to that
+   thread too, find it done. A client that went away part-way gets no answer, but the bytes
+   that arrived are kept, as tus intends.
 
 A PATCH for an upload whose file another PATCH of this process still holds (a phone that
 reconnected while the server has not yet noticed its old connection is dead) takes over: the
