@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
@@ -38,7 +39,12 @@ def _get(app: Any, path: str) -> tuple[int, bytes]:
                 break
         return start["status"], body
 
-    return asyncio.run(go())
+    # In a thread of its own: after the browser tests the main thread has a running loop.
+    result: list[tuple[int, bytes]] = []
+    thread = threading.Thread(target=lambda: result.append(asyncio.run(go())))
+    thread.start()
+    thread.join(timeout=30)
+    return result[0]
 
 
 def test_the_middleware_chain_and_view_run_in_one_hop_to_the_thread_pool() -> None:
