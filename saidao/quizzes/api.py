@@ -33,7 +33,7 @@ from saidao.core import clock
 from saidao.core.errors import InvalidInput, NotFound
 from saidao.orgs.selectors import organization_get_for_officer
 
-from . import caches, selectors, services
+from . import selectors, services
 from .models import Attempt, Contest, Question
 from .schemas import (
     AnswerIn,
@@ -372,11 +372,10 @@ def _paper_json(paper: selectors.Paper, *, status: int = 200) -> HttpResponse:
 
 
 class AttemptBearer(BearerAuth):
-    """The project's bearer token, looked up on the contest's database thread (embedded mode:
-    no connection is opened for the request; see ``caches.on_db_thread``)."""
+    """The project's bearer token, looked up in one plain statement (see ``_token_user``)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = caches.on_db_thread(lambda: _token_user(token))
+        user = _token_user(token)
         if user is not None:
             request.user = user
         return user
@@ -389,30 +388,18 @@ ATTEMPT_AUTH = [AttemptBearer(), django_auth]
 @router.post("/quiz/contests/{contest_id}/attempts", response={201: PaperOut}, auth=ATTEMPT_AUTH)
 def attempts_start(request: HttpRequest, contest_id: int) -> HttpResponse:
     """Start a try, or get back the one in progress (same paper, time left by the server)."""
-    worker = _user(request)
-
-    def start() -> selectors.Paper:
-        caches.keep_sqlite_open()
-        contest = selectors.contest_get_cached(pk=contest_id)
-        attempt = services.attempt_start(contest=contest, worker=worker)
-        attempt.contest = contest
-        return selectors.attempt_paper(attempt=attempt)
-
-    return _paper_json(caches.on_db_thread(start), status=201)
+    contest = selectors.contest_get_cached(pk=contest_id)
+    attempt, rows = services.attempt_start_with_paper(contest=contest, worker=_user(request))
+    attempt.contest = contest
+    return _paper_json(selectors.attempt_paper(attempt=attempt, rows=rows), status=201)
 
 
 @router.get("/quiz/attempts/{attempt_id}", response=PaperOut, auth=ATTEMPT_AUTH)
 def attempts_get(request: HttpRequest, attempt_id: int) -> HttpResponse:
     """The paper: questions and options in this attempt's order, the answers saved so far, the
     deadline and seconds left, the last accepted sequence number. No correct answers."""
-    worker = _user(request)
-    return _paper_json(
-        caches.on_db_thread(
-            lambda: selectors.attempt_paper(
-                attempt=selectors.attempt_get_for_worker(worker=worker, pk=attempt_id)
-            )
-        )
-    )
+    attempt = selectors.attempt_get_for_worker(worker=_user(request), pk=attempt_id)
+    return _paper_json(selectors.attempt_paper(attempt=attempt))
 
 
 @router.put("/quiz/attempts/{attempt_id}/answers/{position}", response=AnswerOut, auth=ATTEMPT_AUTH)
@@ -420,16 +407,13 @@ def attempts_answer(
     request: HttpRequest, attempt_id: int, position: int, payload: AnswerIn
 ) -> AnswerOut:
     """Save one answer (displayed letters; "" clears it) with the page's sequence number."""
-    worker = _user(request)
     # The service reads the attempt by id and owner itself, so no read is needed first.
-    item = caches.on_db_thread(
-        lambda: services.attempt_answer(
-            attempt=Attempt(pk=attempt_id),
-            worker=worker,
-            position=position,
-            choice=payload.choice,
-            seq=payload.seq,
-        )
+    item = services.attempt_answer(
+        attempt=Attempt(pk=attempt_id),
+        worker=_user(request),
+        position=position,
+        choice=payload.choice,
+        seq=payload.seq,
     )
     return AnswerOut(
         position=item.position,
@@ -449,13 +433,9 @@ def _result(attempt: Attempt, worker: User) -> ResultOut:
 def attempts_submit(request: HttpRequest, attempt_id: int, payload: SubmitIn) -> ResultOut:
     """Hand in the paper; submitting again returns the same result."""
     worker = _user(request)
-
-    def submit() -> ResultOut:
-        attempt = selectors.attempt_get_for_worker(worker=worker, pk=attempt_id)
-        services.attempt_submit(attempt=attempt, worker=worker, seq=payload.seq)
-        return _result(selectors.attempt_get_for_worker(worker=worker, pk=attempt_id), worker)
-
-    return caches.on_db_thread(submit)
+    attempt = selectors.attempt_get_for_worker(worker=worker, pk=attempt_id)
+    services.attempt_submit(attempt=attempt, worker=worker, seq=payload.seq)
+    return _result(selectors.attempt_get_for_worker(worker=worker, pk=attempt_id), worker)
 
 
 @router.get("/quiz/attempts/{attempt_id}/result", response=ResultOut)

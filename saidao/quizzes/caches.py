@@ -9,26 +9,22 @@
 - Contests: a contest with its campaign, organizer, rules and phases for one second, so the
   quiz phase's switch (and an officer's override) takes effect within a second.
 
-Every entry is a plain value. ``keep_sqlite_open`` is the one thing here that holds a
-connection (see its docstring).
+Every entry is a plain value; none holds a connection. ``write_gate`` and ``write_batched``
+queue this process's contest writes for SQLite's single writer.
 """
 
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Generic, TypeVar
 
-from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import connection, transaction
 from django.db.models import Prefetch
-from django.utils import translation
 
 from saidao.campaigns.models import Phase
 from saidao.regions.models import Region
@@ -145,12 +141,28 @@ _contests: dict[int, tuple[float, Contest]] = {}
 
 
 def contest(pk: int) -> Contest | None:
-    """A contest of a published campaign with what starting an attempt reads, for a second."""
+    """A contest of a published campaign with what starting an attempt reads, for a second.
+
+    When the second is over, one thread reads it again while the others go on with the copy
+    they have (thousands of starts a second would otherwise all read it at once)."""
     now = time.monotonic()
     with _lock:
         hit = _contests.get(pk)
-    if hit is not None and now - hit[0] < CONTEST_TTL_S:
-        return hit[1]
+        if hit is not None and now - hit[0] >= CONTEST_TTL_S and pk not in _refreshing:
+            _refreshing.add(pk)  # this thread reads it again; the others keep the last copy
+        elif hit is not None:
+            return hit[1]
+    try:
+        return _contest_read(pk, now)
+    finally:
+        with _lock:
+            _refreshing.discard(pk)
+
+
+_refreshing: set[int] = set()
+
+
+def _contest_read(pk: int, now: float) -> Contest | None:
     from saidao.campaigns.models import Campaign
 
     found = (
@@ -159,9 +171,11 @@ def contest(pk: int) -> Contest | None:
         .filter(pk=pk, campaign__status=Campaign.Status.PUBLISHED)
         .first()
     )
-    if found is not None:
-        with _lock:
+    with _lock:
+        if found is not None:
             _contests[pk] = (now, found)
+        else:
+            _contests.pop(pk, None)
     return found
 
 
@@ -172,31 +186,6 @@ def clear() -> None:
         _pools.clear()
         _contests.clear()
         _zones.clear()
-
-
-_keeper: sqlite3.Connection | None = None
-
-
-def keep_sqlite_open() -> None:
-    """Embedded mode: hold one idle connection to the SQLite file for the process's life.
-
-    With ``CONN_MAX_AGE=0`` each request opens and closes its own connection, and SQLite makes
-    the last connection to close checkpoint the write-ahead log and sync the disk (~20 ms on
-    this machine, more than the rest of an answer save). An idle connection that never closes
-    means no request is ever the last one; the log is still checkpointed as it grows, by the
-    commits themselves. Not under the tests' manual task runner, whose databases come and go.
-    """
-    global _keeper
-    if _keeper is not None or settings.SAIDAO_TASK_RUNNER == "manual":
-        return
-    if connection.vendor != "sqlite":
-        return
-    name = str(connection.settings_dict.get("NAME") or "")
-    if not name or name == ":memory:" or "mode=memory" in name:
-        return
-    with _lock:
-        if _keeper is None:
-            _keeper = sqlite3.connect(name, check_same_thread=False)
 
 
 _write_lock = threading.RLock()
@@ -218,37 +207,64 @@ def write_gate() -> Iterator[None]:
         yield
 
 
-_db_executor: ThreadPoolExecutor | None = None
 T = TypeVar("T")
 
 
-def on_db_thread(fn: Callable[[], T]) -> T:
-    """Embedded mode: run ``fn`` on the contest's own database thread and wait for it.
+class _Job(Generic[T]):
+    __slots__ = ("done", "error", "result", "work")
 
-    Under ``CONN_MAX_AGE=0`` a request opens a SQLite connection and closes it at its end;
-    opening one costs ~4 ms here (SQLite reads the whole schema), more than an answer save.
-    This one thread keeps its connection for the life of the process (request signals close
-    connections only in the request's own thread) and is the single writer SQLite wants anyway.
-    The request's language goes along, so messages are translated as the caller expects.
-    With PostgreSQL, and under the tests' manual task runner, ``fn`` simply runs here.
+    def __init__(self, work: Callable[[], T]) -> None:
+        self.work = work
+        self.done = False
+        self.result: T | None = None
+        self.error: BaseException | None = None
+
+
+_pending: list[_Job[object]] = []
+_pending_lock = threading.Lock()
+
+
+def write_batched(work: Callable[[], T]) -> T:
+    """Run ``work`` (a contest write) in a transaction, sharing it with the writes queued
+    meanwhile by this process's other threads (embedded mode: group commit).
+
+    Each SQLite commit rewrites every page the transaction touched (a start touches about 40:
+    the attempt's and items' tables and indexes, the questions' usage counters), so when many
+    workers write at once, whoever holds the writer's lock runs everything queued behind it in
+    one transaction, each write in its own savepoint: a write that fails is rolled back alone
+    and its error raised in its own thread. A write inside a caller's transaction, and every
+    write on PostgreSQL (row locks, several processes), runs in the caller's own transaction.
     """
-    global _db_executor
-    if connection.vendor != "sqlite" or settings.SAIDAO_TASK_RUNNER == "manual":
-        return fn()
-    if _db_executor is None:
-        with _lock:
-            if _db_executor is None:
-                _db_executor = ThreadPoolExecutor(
-                    max_workers=1, thread_name_prefix="saidao-quiz-db"
-                )
-    language = translation.get_language()
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        with write_gate(), transaction.atomic():
+            return work()
+    job: _Job[T] = _Job(work)
+    with _pending_lock:
+        _pending.append(job)  # type: ignore[arg-type]
+    with _write_lock:
+        if not job.done:
+            with _pending_lock:
+                jobs = _pending[:]
+                _pending.clear()
+            _run_batch(jobs)
+    if job.error is not None:
+        raise job.error
+    return job.result  # type: ignore[return-value]
 
-    def run() -> T:
-        with translation.override(language):
-            try:
-                return fn()
-            except (InterfaceError, OperationalError):
-                connection.close()  # reconnect on the next call
-                raise
 
-    return _db_executor.submit(run).result()
+def _run_batch(jobs: list[_Job[object]]) -> None:
+    try:
+        with transaction.atomic():
+            for job in jobs:
+                try:
+                    with transaction.atomic():  # a savepoint
+                        job.result = job.work()
+                except Exception as exc:  # raised again in the job's own thread
+                    job.error = exc
+    except Exception as exc:  # the commit failed: nothing of the batch was written
+        for job in jobs:
+            if job.error is None:
+                job.error = exc
+    finally:
+        for job in jobs:
+            job.done = True

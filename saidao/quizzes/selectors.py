@@ -34,12 +34,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
 from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.db.models.functions import Substr
+from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
@@ -237,19 +239,41 @@ def _items(attempt: Attempt) -> list[AttemptItem]:
     )
 
 
-def attempt_paper(*, attempt: Attempt, at: dt.datetime | None = None) -> Paper:
+_kind_labels: dict[str, dict[str, str]] = {}
+
+
+def kind_labels() -> dict[str, str]:
+    """The question kinds' names in the active language (translated once per language)."""
+    language = translation.get_language() or ""
+    labels = _kind_labels.get(language)
+    if labels is None:
+        labels = _kind_labels[language] = {k.value: str(k.label) for k in QuestionKind}
+    return labels
+
+
+def attempt_paper(
+    *,
+    attempt: Attempt,
+    at: dt.datetime | None = None,
+    rows: Sequence[tuple[int, int, Any, int, str]] | None = None,
+) -> Paper:
     """The paper as the worker sees it: displayed options, their answers so far, the time left
-    by the server's deadline. No correct answers, no explanations."""
+    by the server's deadline. No correct answers, no explanations.
+
+    ``rows`` are the paper's rows when the caller has them (a start that has just stored
+    them); otherwise they are read."""
     at = at or clock.now()
-    # One read of the paper's rows; the questions' text comes from the version cache.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'SELECT position, version_id, "order", points, response '  # noqa: S608 - our table name; the value is a parameter
-            f"FROM {AttemptItem._meta.db_table} WHERE attempt_id = %s ORDER BY position",
-            [attempt.pk],
-        )
-        rows = cursor.fetchall()
+    if rows is None:
+        # One read of the paper's rows; the questions' text comes from the version cache.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'SELECT position, version_id, "order", points, response '  # noqa: S608 - our table name; the value is a parameter
+                f"FROM {AttemptItem._meta.db_table} WHERE attempt_id = %s ORDER BY position",
+                [attempt.pk],
+            )
+            rows = cursor.fetchall()
     content = caches.versions([row[1] for row in rows])
+    labels = kind_labels()
     questions = []
     for position, version_id, order, points, response in rows:
         v = content[version_id]
@@ -258,7 +282,7 @@ def attempt_paper(*, attempt: Attempt, at: dt.datetime | None = None) -> Paper:
             PaperQuestion(
                 position=position,
                 kind=v.kind,
-                kind_label=str(QuestionKind(v.kind).label),
+                kind_label=labels[v.kind],
                 stem=v.stem,
                 points=points,
                 options=[

@@ -46,7 +46,9 @@ contest, issued at the first attempt that finishes (or passes, per the contest).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+import operator
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -640,22 +642,55 @@ class _Drawn:
     order: list[int]
 
 
+# Every order of the six letter slots, drawn from with one random choice.
+_ORDERS = [list(p) for p in itertools.permutations(range(len(LETTERS)))]
+_TRUE_FALSE_ORDER = [0, 1]
+
+
 def _option_order(kind: str) -> list[int]:
     """A permutation of the six letter slots; slots past a question's options are skipped
     when shown, so the order is made without reading the options. True/false keeps 正确
     before 错误."""
     if kind == QuestionKind.TRUE_FALSE:
-        return [0, 1]
-    order = list(range(len(LETTERS)))
-    random.shuffle(order)
-    return order
+        return list(_TRUE_FALSE_ORDER)
+    return list(random.choice(_ORDERS))  # noqa: S311 - a paper's layout, not a secret
+
+
+_order_preps: dict[str, dict[tuple[int, ...], Any]] = {}
+
+
+def _order_preps_of(vendor: str) -> dict[tuple[int, ...], Any]:
+    return _order_preps.setdefault(vendor, {})
+
+
+def _order_prep(order: list[int], preps: dict[tuple[int, ...], Any]) -> Any:
+    """An option order as the database takes it (JSON), made once per order and backend."""
+    key = tuple(order)
+    prep = preps.get(key)
+    if prep is None:
+        prep = preps[key] = AttemptItem._meta.get_field("order").get_db_prep_save(order, connection)
+    return prep
+
+
+def _least_used(entries: list[caches.PoolEntry], count: int) -> list[caches.PoolEntry]:
+    """``count`` of the entries, least used first, ties chosen at random."""
+    entries.sort(key=_USED)
+    if count >= len(entries):
+        return entries
+    cut = entries[count - 1].used
+    below = [e for e in entries if e.used < cut]
+    tied = [e for e in entries if e.used == cut]
+    return below + random.sample(tied, count - len(below))
+
+
+_USED = operator.attrgetter("used")
 
 
 def _draw(contest: Contest) -> list[_Drawn]:
     """The questions of a fresh paper, in a random order, each with its option order.
 
-    Least-used questions first; ties broken at random (a shuffle before a stable sort). The
-    candidates and their counters come from the in-process pool cache (see ``caches``).
+    Least-used questions first; ties broken at random. The candidates and their counters come
+    from the in-process pool cache (see ``caches``).
     """
     chosen: list[_Drawn] = []
     taken: set[int] = set()
@@ -667,9 +702,7 @@ def _draw(contest: Contest) -> list[_Drawn]:
         ]
         if len(entries) < rule.count:
             raise PaperUnavailable(detail={"rule": rule.position})
-        random.shuffle(entries)
-        entries.sort(key=lambda e: e.used)
-        picked = entries[: rule.count]
+        picked = _least_used(entries, rule.count)
         caches.pool_used(picked)
         for e in picked:
             chosen.append(_Drawn(e.question_id, e.version_id, rule.points, _option_order(e.kind)))
@@ -737,8 +770,25 @@ _ATTEMPT_COLUMNS = (
 )
 
 
+# One row of a paper as ``selectors.attempt_paper`` reads it: position, version id, option
+# order, points, response.
+PaperRow = tuple[int, int, list[int], int, str]
+_ITEM_COLUMNS = ("attempt_id", "position", "version_id", '"order"', "points", "response", "awarded")
+
+
 def attempt_start(*, contest: Contest, worker: Any) -> Attempt:
     """Start a try, or come back to the one in progress (same paper, same deadline).
+
+    See ``attempt_start_with_paper``.
+    """
+    return attempt_start_with_paper(contest=contest, worker=worker)[0]
+
+
+def attempt_start_with_paper(
+    *, contest: Contest, worker: Any
+) -> tuple[Attempt, list[PaperRow] | None]:
+    """Start a try, or come back to the one in progress (same paper, same deadline); with a
+    fresh try, also the rows of the paper just stored (so it need not be read back).
 
     Refused when the quiz phase is closed, the worker is outside the organizer's subtree, or
     today's tries (Asia/Shanghai days) are used up.
@@ -764,7 +814,7 @@ def attempt_start(*, contest: Contest, worker: Any) -> Attempt:
     for pk, status, deadline, _day in rows:
         if status == Attempt.Status.IN_PROGRESS:
             if now <= _aware(deadline) + dt.timedelta(seconds=contest.grace_s):
-                return Attempt.objects.select_related("contest").get(pk=pk)
+                return Attempt.objects.select_related("contest").get(pk=pk), None
             _expire_one(attempt_id=pk, at=now)
     campaign = contest.campaign
     phase_require(campaign=campaign, switch="quiz_open", at=now)
@@ -810,9 +860,8 @@ def attempt_start(*, contest: Contest, worker: Any) -> Attempt:
         elif isinstance(value, dt.date):
             value = ops.adapt_datefield_value(value)
         params.append(value)
-    order_field = AttemptItem._meta.get_field("order")
     insert_items = (
-        f'INSERT INTO {i} (attempt_id, position, version_id, "order", points, response, awarded) '  # noqa: S608 - our names; values are parameters
+        f"INSERT INTO {i} ({', '.join(_ITEM_COLUMNS)}) "  # noqa: S608 - our names; values are parameters
         f"VALUES {', '.join(['(%s, %s, %s, %s, %s, %s, %s)'] * len(paper))}"
     )
     question_ids = sorted(d.question_id for d in paper)
@@ -821,35 +870,37 @@ def attempt_start(*, contest: Contest, worker: Any) -> Attempt:
         f"UPDATE {q} SET times_used = times_used + 1 "  # noqa: S608 - our name; values are parameters
         f"WHERE id IN ({', '.join(['%s'] * len(question_ids))})"
     )
-    try:
-        with caches.write_gate(), transaction.atomic(), connection.cursor() as cursor:
+    item_params: list[Any] = []
+    paper_rows: list[PaperRow] = []
+    preps = _order_preps_of(connection.vendor)
+    for n, d in enumerate(paper, 1):
+        item_params += [None, n, d.version_id, _order_prep(d.order, preps), d.points, "", 0]
+        paper_rows.append((n, d.version_id, d.order, d.points, ""))
+
+    def insert() -> int:
+        with connection.cursor() as cursor:
             cursor.execute(insert_attempt, params)
             (attempt_id,) = cursor.fetchone()
-            item_params: list[Any] = []
-            for n, d in enumerate(paper, 1):
-                item_params += [
-                    attempt_id,
-                    n,
-                    d.version_id,
-                    order_field.get_db_prep_save(d.order, connection),
-                    d.points,
-                    "",
-                    0,
-                ]
+            item_params[:: len(_ITEM_COLUMNS)] = [attempt_id] * len(paper)
             cursor.execute(insert_items, item_params)
             cursor.execute(count_use, question_ids)
+        transaction.on_commit(_ensure_sweeper)
+        return int(attempt_id)
+
+    try:
+        # Shares its transaction with the starts queued meanwhile (see caches.write_batched).
+        attempt_id = caches.write_batched(insert)
     except IntegrityError:
         # A concurrent start of the same worker won: return its attempt, or refuse the try.
         again = Attempt.objects.filter(
             contest=contest, worker=worker, status=Attempt.Status.IN_PROGRESS
         ).first()
         if again is not None:
-            return again
+            return again, None
         raise NoTriesLeft(detail={"tries_per_day": contest.tries_per_day}) from None
-    transaction.on_commit(_ensure_sweeper)
     attempt = loaded(Attempt, {"id": attempt_id, **values})
     attempt.contest = contest
-    return attempt
+    return attempt, paper_rows
 
 
 def visible_order(order: Sequence[int], n: int) -> list[int]:
@@ -957,10 +1008,12 @@ def attempt_answer(
     This is the hottest write of a contest, so it is three plain statements: the item read
     with its attempt, contest and version; the attempt's sequence moved forward only if the
     attempt is still open and behind (which also orders saves against the submit, which locks
-    the same row); the item written.
+    the same row); the item written. Saves arriving together share a transaction
+    (``caches.write_batched``).
     """
-    with caches.write_gate(), transaction.atomic():
-        return _answer(attempt=attempt, worker=worker, position=position, choice=choice, seq=seq)
+    return caches.write_batched(
+        lambda: _answer(attempt=attempt, worker=worker, position=position, choice=choice, seq=seq)
+    )
 
 
 def _answer(

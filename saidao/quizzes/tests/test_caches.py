@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+import time
 
 import pytest
-from django.utils import translation
+from django.db import connection
+from django.db.models import F
 
 from saidao.conftest import Tree
 from saidao.quizzes import caches, services
@@ -66,22 +67,45 @@ def test_write_gate_is_reentrant() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_db_thread_keeps_the_callers_language(settings: Any, tree: Tree) -> None:
-    """Embedded, the work runs on the contest's database thread with the caller's language."""
-    settings.SAIDAO_TASK_RUNNER = "thread"
-    seen: dict[str, Any] = {}
+def test_writes_queued_together_share_a_transaction_and_fail_alone(tree: Tree) -> None:
+    """Embedded (SQLite), writes queued behind the writer's lock run in one transaction on one
+    thread, each in its own savepoint: the one that fails is rolled back alone and raises in
+    its own thread. On PostgreSQL each runs in its own transaction; the outcome is the same."""
+    (q,) = make_bank(
+        actor=tree.city_officer, organization=tree.dingxi, singles=1, multiples=0, judges=0
+    )
+    n = 6
+    ran_on: list[str] = []
+    outcome: dict[int, object] = {}
 
-    def work() -> int:
-        seen["thread"] = threading.current_thread().name
-        seen["language"] = translation.get_language()
-        return Question.objects.count()
+    def work(slot: int) -> int:
+        ran_on.append(threading.current_thread().name)
+        Question.objects.filter(pk=q.pk).update(times_used=F("times_used") + 1)
+        if slot == 0:
+            raise ValueError("refused")
+        return slot
 
-    with translation.override("en"):
-        assert caches.on_db_thread(work) == 0
-    from django.db import connection
+    def client(slot: int) -> None:
+        try:
+            outcome[slot] = caches.write_batched(lambda: work(slot))
+        except ValueError as exc:
+            outcome[slot] = exc
+        finally:
+            connection.close()
 
-    if connection.vendor == "sqlite":
-        assert seen["thread"].startswith("saidao-quiz-db")
-    else:
-        assert seen["thread"] == threading.current_thread().name
-    assert seen["language"] == "en"
+    sqlite = connection.vendor == "sqlite"
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
+    with caches.write_gate():  # hold the writer's lock until every write is queued
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 10
+        while sqlite and len(caches._pending) < n and time.monotonic() < deadline:
+            time.sleep(0.01)
+    for t in threads:
+        t.join(timeout=10)
+    assert isinstance(outcome[0], ValueError)
+    assert {outcome[i] for i in range(1, n)} == set(range(1, n))
+    q.refresh_from_db()
+    assert q.times_used == n - 1
+    if sqlite:
+        assert len(set(ran_on)) == 1  # one thread ran them all
