@@ -9,10 +9,12 @@ One run, in a temporary directory removed afterwards (its own SQLite database):
 1. a child process migrates and seeds one period of 13 competitions × 5,000 participants ×
    20 reported indicators (1.3 million verified values; attainment, rank, bands, bonus,
    penalty and veto rules, two brackets per competition);
-2. two more child processes each compute every competition's period end to end the way
-   ``period_compute`` does: read all values of a period in one query, score and rank in
-   Python, store the snapshot rows in batches. The first one's wall time is ``seconds``; both
-   must give the same ``snapshot_hash`` (the SHA-256 of the 13 snapshots' content hashes);
+2. two more child processes, each on its own copy of the seeded database, compute every
+   competition's period end to end the way ``program_period_compute`` does (minus the
+   permission check): read each period's values in one query, score the competitions in
+   forked processes (one per core unless ``--scoring-workers``), store the snapshot rows in
+   batches, all in one transaction. The first one's wall time is ``seconds``; both must give
+   the same ``snapshot_hash`` (the SHA-256 of the 13 snapshots' content hashes);
 3. a last child measures the naive way, one ORM query per participant per indicator and one
    insert per row, on a sample of one competition's participants, and scales it to all
    participants: ``naive_seconds``.
@@ -94,6 +96,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=1800.0,
         help="scoring: give up after this long (default %(default)g)",
+    )
+    parser.add_argument(
+        "--scoring-workers",
+        type=_positive_int,
+        help="scoring: scoring processes (default one per core, at most 4)",
     )
     parser.add_argument("--scoring-phase", choices=PHASES, help=argparse.SUPPRESS)
 
@@ -256,48 +263,63 @@ def seed(options: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
 
 
 def compute(options: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
-    """Every period end to end, as period_compute does; the combined hash and timings."""
+    """Every period end to end, as program_period_compute does; the combined hash and
+    timings."""
     from django.db import connection, transaction
 
     from saidao.competitions.models import Period
-    from saidao.competitions.scoring import compute as engine
-    from saidao.competitions.scoring import period_inputs, rules_load, store_snapshot
+    from saidao.competitions.scoring import Timings, compute_and_store_many, default_workers
 
-    periods = list(Period.objects.select_related("competition__program").order_by("competition_id"))
-    hashes: list[str] = []
-    read = score = store = 0.0
-    values = 0
     t_all = time.perf_counter()
     cpu_all = time.process_time()
-    for period in periods:
-        with transaction.atomic():
-            t0 = time.perf_counter()
-            rules = rules_load(competition=period.competition)
-            entrants, vals = period_inputs(period=period, rules=rules)
-            t1 = time.perf_counter()
-            result = engine(rules=rules, entrants=entrants, values=vals, period_key=period.key)
-            t2 = time.perf_counter()
-            store_snapshot(period=period, result=result, actor=None)
-            t3 = time.perf_counter()
-        read, score, store = read + t1 - t0, score + t2 - t1, store + t3 - t2
-        values += sum(len(v) for v in vals.values())
-        hashes.append(result.content_hash)
+    timings = Timings()
+    with transaction.atomic():
+        periods = list(
+            Period.objects.select_for_update(of=("self",))
+            .select_related("competition__program")
+            .order_by("competition_id")
+        )
+        workers = options.get("scoring_workers") or default_workers(len(periods))
+        snapshots = compute_and_store_many(
+            periods=periods, actor=None, workers=workers, timings=timings
+        )
     seconds = time.perf_counter() - t_all
-    cpu = time.process_time() - cpu_all  # this process's CPU: the load of others excluded
-    combined = hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+    # CPU of this process and of its finished worker processes: the load of others excluded
+    cpu = time.process_time() - cpu_all + _children_cpu()
+    values = _values_read(periods)
+    combined = hashlib.sha256("\n".join(s.content_hash for s in snapshots).encode()).hexdigest()
     log(
-        f"{connection.vendor}: computed {len(periods)} periods in {seconds:.2f} s "
-        f"(read {read:.2f}, score {score:.2f}, store {store:.2f}; {cpu:.2f} s of CPU)"
+        f"{connection.vendor}: computed {len(periods)} periods with {workers} scoring "
+        f"process(es) in {seconds:.2f} s (read {timings.read:.2f}, waiting for scores "
+        f"{timings.score:.2f}, store {timings.store:.2f}; {cpu:.2f} s of CPU)"
     )
     return {
         "seconds": round(seconds, 3),
         "snapshot_hash": combined,
         "values": values,
-        "read_seconds": round(read, 3),
-        "score_seconds": round(score, 3),
-        "store_seconds": round(store, 3),
+        "read_seconds": round(timings.read, 3),
+        "score_seconds": round(timings.score, 3),
+        "store_seconds": round(timings.store, 3),
         "cpu_seconds": round(cpu, 3),
+        "workers": workers,
     }
+
+
+def _children_cpu() -> float:
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return float(used.ru_utime + used.ru_stime)
+
+
+def _values_read(periods: list[Any]) -> int:
+    """The scored values of the periods (counted after the clock stopped)."""
+    from saidao.competitions.models import ReportValue
+    from saidao.competitions.scoring import SCORED_STATES
+
+    return ReportValue.objects.filter(
+        report__period__in=periods, report__is_current=True, report__state__in=SCORED_STATES
+    ).count()
 
 
 def naive(options: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
@@ -403,6 +425,8 @@ def _child(
         str(options["scoring_naive_sample"]),
         "--json",
     ]
+    if options.get("scoring_workers"):
+        argv += ["--scoring-workers", str(options["scoring_workers"])]
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and command
         argv,
         env=env,
@@ -444,8 +468,15 @@ def run(options: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
         env.pop("DATABASE_URL", None)  # always its own SQLite file under root
         log(f"SQLite in {root / 'var'}")
         seeded = _child("seed", options, env, root, deadline)
+        # The second process computes on its own copy of the seeded database: on the first
+        # one's it would find the same snapshots stored and store nothing.
+        again = root / "again"
+        again.mkdir()
+        shutil.copytree(root / "var", again / "var")
+        env_again = child_env(again) | {"SAIDAO_TASK_RUNNER": "manual"}
+        env_again.pop("DATABASE_URL", None)
         first = _child("compute", options, env, root, deadline)
-        second = _child("compute", options, env, root, deadline)
+        second = _child("compute", options, env_again, again, deadline)
         if first["snapshot_hash"] != second["snapshot_hash"]:
             raise BenchError(
                 f"two processes gave different hashes: {first['snapshot_hash']} "

@@ -34,6 +34,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import multiprocessing
+import os
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,11 +44,11 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Count, F, Value
-from django.db.models.functions import Cast, Round
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from saidao.core import clock
+from saidao.core.errors import SaidaoError
 
 from . import formula as formula_mod
 from .errors import DivisionByZero, FormulaInvalid, RequiredMissing, RuleInvalid, WeightsInvalid
@@ -546,20 +549,41 @@ def _score(k: _Compiled, v: int) -> tuple[int, int]:
     return 0, 0  # veto, none
 
 
-def _fragment(key_json: str, v: int | None, p: int, c: int) -> str:
-    """``"code":["value","points","contribution"]`` for the canonical JSON."""
-    if v is not None and v >= 0 and p >= 0 and c >= 0:  # the common case, one format
-        return '%s:["%d.%06d","%d.%04d","%d.%04d"]' % (  # noqa: UP031 - fastest here
-            key_json,
-            v // M6,
-            v % M6,
-            p // M4,
-            p % M4,
-            c // M4,
-            c % M4,
-        )
-    vs = "null" if v is None else f'"{_fmt(v, 6)}"'
-    return f'{key_json}:[{vs},"{_fmt(p, 4)}","{_fmt(c, 4)}"]'
+class _Text(dict[int | None, str]):
+    """The JSON text of numbers held as integers of ``places`` places (``"1.2300"``, or
+    ``null`` for None), each made once: the fragments repeat the same numbers."""
+
+    def __init__(self, places: int) -> None:
+        super().__init__()
+        self.places, self.scale, self.pattern = places, 10**places, f'"%d.%0{places}d"'
+
+    def __missing__(self, n: int | None) -> str:
+        if n is None:
+            text = "null"
+        elif n >= 0:
+            text = self.pattern % divmod(n, self.scale)
+        else:
+            text = f'"{_fmt(n, self.places)}"'
+        self[n] = text
+        return text
+
+
+def _score_many(k: _Compiled, vs: list[int]) -> list[tuple[int, int]]:
+    """``_score`` of each value; attainment over positive values (the usual case) as list
+    comprehensions of the same integer arithmetic, without a call per value."""
+    if k.kind != ATT or k.floor4 < 0 or (vs and min(vs) <= 0):
+        return [_score(k, v) for v in vs]
+    fm, t = k.fm4, k.t6
+    if k.higher:  # value ÷ target × full marks, half up
+        ps = [(2 * v * fm + t) // (2 * t) for v in vs]
+    else:  # target ÷ value × full marks, half up
+        num = 2 * t * fm
+        ps = [(num + v) // (2 * v) for v in vs]
+    cap, floor, w = k.cap4, k.floor4, k.w4
+    if cap is not None:
+        ps = [cap if p > cap else p for p in ps]
+    ps = [floor if p < floor else p for p in ps]
+    return [(p, (2 * p * w + fm) // (2 * fm)) for p in ps]  # points × weight ÷ full, half up
 
 
 def compute(
@@ -633,18 +657,30 @@ def compute(
     contribs: list[list[int]] = [[0] * count for _i in range(n)]
     frags: list[list[str]] = [[""] * count for _i in range(n)]  # by slot: sorted codes
     bonus, penalty, vetoes = [0] * count, [0] * count, [0] * count
+    v6t, p4t = _Text(6), _Text(4)  # "code":[value,points,contribution] pieces, made once
     for k in compiled:
         if k.kind == RANK:
             continue
         i, s, key_json = k.i, slot[k.i], keys[k.i]
         col = [vs[i] for vs in table]
+        distinct = [v for v in set(col) if v is not None]
         memo: dict[int | None, tuple[int, int, str]] = {
-            None: (0, 0, _fragment(key_json, None, 0, 0))
+            None: (0, 0, f"{key_json}:[null,{p4t[0]},{p4t[0]}]")
         }
-        for v in set(col):
-            if v is not None:
-                p, c = _score(k, v)
-                memo[v] = (p, c, _fragment(key_json, v, p, c))
+        for x, (p, c) in zip(distinct, _score_many(k, distinct), strict=True):
+            if p >= 0 and c >= 0 and x >= 0:  # the usual case in one format, no lookups
+                frag = '%s:["%d.%06d","%d.%04d","%d.%04d"]' % (  # noqa: UP031 - fastest here
+                    key_json,
+                    x // M6,
+                    x % M6,
+                    p // M4,
+                    p % M4,
+                    c // M4,
+                    c % M4,
+                )
+            else:
+                frag = f"{key_json}:[{v6t[x]},{p4t[p]},{p4t[c]}]"
+            memo[x] = (p, c, frag)
         got = [memo[v] for v in col]
         points[i] = [t[0] for t in got]
         contribs[i] = [t[1] for t in got]
@@ -676,7 +712,10 @@ def compute(
                 pcol[j] = p if p > k.floor4 else k.floor4
         cmemo = {p: _rhu(p * k.w4, k.fm4) for p in set(pcol)}
         ccol = contribs[i] = [cmemo[p] for p in pcol]
-        frags[s] = [_fragment(key_json, *t) for t in zip(col, pcol, ccol, strict=True)]
+        frags[s] = [
+            f"{key_json}:[{v6t[v]},{p4t[p]},{p4t[c]}]"
+            for v, p, c in zip(col, pcol, ccol, strict=True)
+        ]
     totals = [sum(t) for t in zip(*contribs, strict=True)]
     for row, p4, c4, fr, b, pe, ve, total in zip(
         rows,
@@ -762,6 +801,27 @@ def _content_hash(rules: Rules, rows: list[RowResult], period_key: str) -> str:
 SCORED_STATES = (Report.State.VERIFIED, Report.State.LOCKED)
 
 
+def _report_arrays(period: Period) -> list[tuple[int, Any, Any]]:
+    """(participant id, [indicator id...], [value in millionths...]) per scored report of the
+    period, aggregated by the database: the value is rounded half away from zero to 6 places
+    and cast to an integer there, as ``Cast(Round(value × 10⁶), BigIntegerField())`` does."""
+    q = connection.ops.quote_name
+    rv, rp = q(ReportValue._meta.db_table), q(Report._meta.db_table)
+    micro = f"CAST(ROUND(v.{q('value')} * {M6}) AS BIGINT)"
+    if connection.vendor == "postgresql":
+        ids, vals = "json_agg(v.indicator_id ORDER BY v.id)", f"json_agg({micro} ORDER BY v.id)"
+    else:  # SQLite: both arrays follow the same scan of the group's rows
+        ids, vals = "json_group_array(v.indicator_id)", f"json_group_array({micro})"
+    sql = (
+        f"SELECT r.participant_id, {ids}, {vals} FROM {rv} v "  # noqa: S608 - our own tables
+        f"JOIN {rp} r ON r.id = v.report_id "
+        "WHERE r.period_id = %s AND r.is_current = %s AND r.state IN (%s, %s) GROUP BY r.id"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [period.pk, True, *SCORED_STATES])
+        return list(cur.fetchall())
+
+
 def period_inputs(
     *, period: Period, rules: Rules
 ) -> tuple[list[Entrant], dict[int, list[int | None]]]:
@@ -787,32 +847,25 @@ def period_inputs(
     ]
     n = len(rules.indicators)
     index = {c.id: i for i, c in enumerate(rules.indicators)}
+    in_order = [c.id for c in rules.indicators]
     values: dict[int, list[int | None]] = {}
-    # In millionths computed by the database (an integer column: no per-value Decimal
-    # conversion on fetch), and unordered (the model's ordering would join four tables).
-    qs = (
-        ReportValue.objects.filter(
-            report__period=period, report__is_current=True, report__state__in=SCORED_STATES
-        )
-        .annotate(v6=Cast(Round(F("value") * Value(M6)), BigIntegerField()))
-        .order_by()
-        .values_list("report__participant_id", "indicator_id", "v6")
-    )
-    sql, params = qs.query.sql_with_params()
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        last, row = None, None
-        while chunk := cur.fetchmany(50_000):
-            for pid, iid, v in chunk:
-                i = index.get(iid)
-                if i is None:
-                    continue
-                if pid != last:  # a report's values usually come together
-                    row = values.get(pid)
-                    if row is None:
-                        row = values[pid] = [None] * n
-                    last = pid
-                row[i] = v  # type: ignore[index]
+    # One row per report: its indicator ids and its values in millionths as two JSON arrays
+    # aggregated by the database (the same order in both), so a report costs one json.loads
+    # per array instead of a Python step per value; a report whose values came in the rules'
+    # order (the usual case) is taken as it is.
+    for pid, ids, vals in _report_arrays(period):
+        if type(ids) is str:  # SQLite gives the JSON text, psycopg the parsed list
+            ids, vals = json.loads(ids), json.loads(vals)
+        if ids == in_order and pid not in values:
+            values[pid] = vals
+            continue
+        row = values.get(pid)
+        if row is None:
+            row = values[pid] = [None] * n
+        for iid, v in zip(ids, vals, strict=True):
+            i = index.get(iid)
+            if i is not None:
+                row[i] = v
     counted = [(i, c) for i, c in enumerate(rules.indicators) if c.source == Indicator.Source.COUNT]
     if counted:
         items = [
@@ -831,50 +884,69 @@ def period_inputs(
     return entrants, values
 
 
-def store_snapshot(*, period: Period, result: EngineResult, actor: Any) -> Snapshot:
-    """Insert the snapshot, then its rows in batches with executemany: the rows' JSON is the
-    text already made for the hash, so nothing is serialized twice (the caller holds the
-    transaction)."""
+@dataclass(frozen=True)
+class Scored:
+    """What storing a computed period needs, small enough to come back from a worker
+    process: the content hash and the snapshot rows' columns after ``snapshot_id``."""
+
+    content_hash: str
+    rows: list[tuple[Any, ...]]
+
+
+def scored(result: EngineResult) -> Scored:
+    return Scored(
+        result.content_hash,
+        [
+            (
+                r.entrant.id,
+                r.entrant.bracket,
+                r.position,
+                r.rank,
+                r.total_s,
+                r.bonus_s,
+                r.penalty_s,
+                bool(r.vetoes),
+                None if r.entrant.self_score is None else str(r.entrant.self_score),
+                r.values_json,
+            )
+            for r in result.rows
+        ],
+    )
+
+
+def _snapshot_insert(*, period: Period, rules: Rules, got: Scored, actor: Any) -> Snapshot:
     number = (
         period.snapshots.order_by("-number").values_list("number", flat=True).first() or 0
     ) + 1
     snap = Snapshot.objects.create(
         period=period,
         number=number,
-        rules_hash=result.rules.hash,
-        content_hash=result.content_hash,
-        rules=result.rules.canonical,
+        rules_hash=rules.hash,
+        content_hash=got.content_hash,
+        rules=rules.canonical,
         computed_by=actor if getattr(actor, "pk", None) else None,
         computed_at=clock.now(),
-        row_count=len(result.rows),
+        row_count=len(got.rows),
     )
     table = connection.ops.quote_name(SnapshotRow._meta.db_table)
     json_param = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    # The snapshot id is written into the statement, so the rows go as they came.
     sql = (
         f"INSERT INTO {table} (snapshot_id, participant_id, bracket_id, position, rank, total, "  # noqa: S608 - our own table
         f"bonus, penalty, vetoed, self_score, {connection.ops.quote_name('values')}) "
-        f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {json_param})"
+        f"VALUES ({int(snap.pk)}, %s, %s, %s, %s, %s, %s, %s, %s, %s, {json_param})"
     )
-    params = [
-        (
-            snap.pk,
-            r.entrant.id,
-            r.entrant.bracket,
-            r.position,
-            r.rank,
-            r.total_s,
-            r.bonus_s,
-            r.penalty_s,
-            bool(r.vetoes),
-            None if r.entrant.self_score is None else str(r.entrant.self_score),
-            r.values_json,
-        )
-        for r in result.rows
-    ]
     with connection.cursor() as cur:
-        for i in range(0, len(params), BATCH):
-            cur.executemany(sql, params[i : i + BATCH])
+        for i in range(0, len(got.rows), BATCH):
+            cur.executemany(sql, got.rows[i : i + BATCH])
     return snap
+
+
+def store_snapshot(*, period: Period, result: EngineResult, actor: Any) -> Snapshot:
+    """Insert the snapshot, then its rows in batches with executemany: the rows' JSON is the
+    text already made for the hash, so nothing is serialized twice (the caller holds the
+    transaction)."""
+    return _snapshot_insert(period=period, rules=result.rules, got=scored(result), actor=actor)
 
 
 def compute_period(*, period: Period) -> EngineResult:
@@ -883,17 +955,136 @@ def compute_period(*, period: Period) -> EngineResult:
     return compute(rules=rules, entrants=entrants, values=values, period_key=period.key)
 
 
+def _store_unless_same(*, period: Period, rules: Rules, got: Scored, actor: Any) -> Snapshot:
+    latest = period.snapshots.order_by("-number").first()
+    if latest is not None and latest.content_hash == got.content_hash:
+        return latest
+    return _snapshot_insert(period=period, rules=rules, got=got, actor=actor)
+
+
 @transaction.atomic
 def compute_and_store(*, period: Period, actor: Any) -> Snapshot:
     """Compute the period; the latest snapshot when nothing changed, else a new one."""
     period = (
         Period.objects.select_for_update().select_related("competition__program").get(pk=period.pk)
     )
-    result = compute_period(period=period)
-    latest = period.snapshots.order_by("-number").first()
-    if latest is not None and latest.content_hash == result.content_hash:
-        return latest
-    return store_snapshot(period=period, result=result, actor=actor)
+    rules = rules_load(competition=period.competition)
+    entrants, values = period_inputs(period=period, rules=rules)
+    result = compute(rules=rules, entrants=entrants, values=values, period_key=period.key)
+    return _store_unless_same(period=period, rules=rules, got=scored(result), actor=actor)
+
+
+def _score_job(
+    rules: Rules, entrants: list[Entrant], values: dict[int, Any], period_key: str
+) -> tuple[bool, Any]:
+    """(True, Scored), or (False, (error class, message, detail)): a domain error's detail
+    would not survive pickling as an exception."""
+    try:
+        result = compute(rules=rules, entrants=entrants, values=values, period_key=period_key)
+    except SaidaoError as exc:
+        return False, (type(exc), str(exc.message), exc.detail)
+    return True, scored(result)
+
+
+def _score_worker(jobs: list[tuple[Rules, list[Entrant], dict[int, Any], str]], out: Any) -> None:
+    """In a forked process: score the jobs (inherited, not pickled) and send each result, in
+    order, on the pipe. It never touches the database."""
+    try:
+        for job in jobs:
+            out.send(_score_job(*job))
+    except Exception:  # any failure: the parent raises it
+        import traceback
+
+        out.send((False, (RuntimeError, traceback.format_exc(), {})))
+    finally:
+        out.close()
+
+
+def default_workers(periods: int) -> int:
+    """Scoring processes for ``periods`` periods: one per usable core, at most 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4, periods))
+
+
+@dataclass
+class Timings:
+    """Seconds spent by the calling process: reading, waiting for scores, storing."""
+
+    read: float = 0.0
+    score: float = 0.0
+    store: float = 0.0
+
+
+def compute_and_store_many(
+    *,
+    periods: Sequence[Period],
+    actor: Any,
+    workers: int | None = None,
+    timings: Timings | None = None,
+) -> list[Snapshot]:
+    """Compute several periods (of different competitions) and store their snapshots in the
+    order given; like ``compute_and_store`` each, the latest snapshot when nothing changed.
+
+    This process reads every period's inputs (its one connection, in the caller's
+    transaction and locks), then forks ``workers`` processes that only score (the engine is
+    pure: no database, no threads here to compete for the GIL), period i going to worker
+    i mod n; it stores each result as it comes, in the given order, while the workers go
+    on. The snapshots and hashes are the same with any number of workers. With one worker
+    or one period everything runs in this process."""
+    t = timings if timings is not None else Timings()
+    n = workers if workers is not None else default_workers(len(periods))
+    n = min(n, len(periods))
+    jobs: list[tuple[Rules, list[Entrant], dict[int, Any], str]] = []
+    all_rules: list[Rules] = []
+    t0 = time.perf_counter()
+    for period in periods:
+        rules = rules_load(competition=period.competition)
+        entrants, values = period_inputs(period=period, rules=rules)
+        jobs.append((rules, entrants, values, period.key))
+        all_rules.append(rules)
+    t.read += time.perf_counter() - t0
+    if n <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        results: Any = (_score_job(*job) for job in jobs)
+        pipes: list[Any] = []
+        procs: list[Any] = []
+    else:
+        ctx = multiprocessing.get_context("fork")
+        pipes, procs = [], []
+        for w in range(n):
+            receive, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_score_worker, args=(jobs[w::n], send), daemon=True)
+            proc.start()
+            send.close()  # the child's end; EOF here if the child dies
+            pipes.append(receive)
+            procs.append(proc)
+        results = (pipes[i % n].recv() for i in range(len(jobs)))
+    snapshots: list[Snapshot] = []
+    try:
+        for period, rules in zip(periods, all_rules, strict=True):
+            t0 = time.perf_counter()
+            try:
+                ok, got = next(results)
+            except EOFError:
+                raise RuntimeError("a scoring process ended without its result") from None
+            t1 = time.perf_counter()
+            t.score += t1 - t0
+            if not ok:
+                cls, message, detail = got
+                raise cls(message, detail=detail)
+            snapshots.append(_store_unless_same(period=period, rules=rules, got=got, actor=actor))
+            t.store += time.perf_counter() - t1
+    finally:
+        for pipe in pipes:
+            pipe.close()
+        for proc in procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+    return snapshots
 
 
 # --- outcomes ----------------------------------------------------------------------------------

@@ -903,6 +903,26 @@ def period_compute(*, actor: Any, period: Period) -> Snapshot:
 
 
 @transaction.atomic
+def program_period_compute(
+    *, actor: Any, program: Program, key: str, workers: int | None = None
+) -> list[Snapshot]:
+    """Compute the period ``key`` (e.g. 2024-Q2) of every competition of the program, each as
+    ``period_compute`` does, the competitions scored in parallel processes (``workers``,
+    default one per core): their snapshots in competition order, the same whatever the
+    number of workers. Competitions without that period are left out."""
+    from .scoring import compute_and_store_many
+
+    _require_officer(actor=actor, program=program)
+    periods = list(
+        Period.objects.select_for_update(of=("self",))
+        .filter(competition__program=program, key=key)
+        .select_related("competition__program")
+        .order_by("competition__category__position", "competition__position", "competition_id")
+    )
+    return compute_and_store_many(periods=periods, actor=actor, workers=workers)
+
+
+@transaction.atomic
 def snapshot_publish(*, actor: Any, snapshot: Snapshot) -> Snapshot:
     from .scoring import outcomes_build
 

@@ -348,3 +348,51 @@ def test_content_hash_is_sha256_of_canonical_json_lines() -> None:
     assert json.loads(hk.values_json)["fines"] == ["2.000000", "3.0000", "-3.0000"]
     assert json.loads(hk.values_json)["accident"] == [None, "0.0000", "0.0000"]
     assert out["rows"]["GD"].total == 0 and out["rows"]["东辛"].rank == 2
+
+
+@pytest.mark.parametrize("higher", [True, False])
+@pytest.mark.parametrize(("cap", "floor"), [(None, D(0)), (D(120), D(60)), (D(150), D(0))])
+def test_attainment_in_bulk_equals_the_rule_value_by_value(
+    higher: bool, cap: Decimal | None, floor: Decimal
+) -> None:
+    """_score_many (list comprehensions over a column's distinct values) gives exactly the
+    points and contribution of _score for every value, including halves to round, the cap,
+    the floor, a target other than 1, and a column with a zero or negative value (which
+    falls back to _score)."""
+    from saidao.competitions.scoring import _compile, _score, _score_many
+
+    rules = rules_build(
+        competition_id=1,
+        total_weight=D(100),
+        indicators=[
+            ind(
+                "x",
+                "attainment",
+                weight=D(37),
+                full_marks=D(100),
+                target=D("3.7"),
+                cap=cap,
+                floor=floor,
+                direction="higher" if higher else "lower",
+                position=1,
+            ),
+            ind("y", "attainment", weight=D(63), full_marks=D(100), position=2),
+        ],
+    )
+    k = _compile(rules)[0]
+    values = [1, 7, 185_000, 370_000, 1_850_001, 3_700_000, 3_700_005, 5_550_000, 99_999_999]
+    assert _score_many(k, values) == [_score(k, v) for v in values]
+    with_zero = [*values, 0, -1_000_000]
+    assert _score_many(k, with_zero) == [_score(k, v) for v in with_zero]
+
+
+def test_number_texts_are_made_once_and_match_the_formatting() -> None:
+    """The text cache writes integers of 4 or 6 places as quoted decimals (negative ones too)
+    and None as null, the same text as the general formatting."""
+    from saidao.competitions.scoring import _fmt, _Text
+
+    t4, t6 = _Text(4), _Text(6)
+    assert t4[12345] == '"1.2345"' and t4[0] == '"0.0000"' and t4[-5] == '"-0.0005"'
+    assert t6[150_000_000] == '"150.000000"' and t6[None] == "null"
+    assert all(t4[n] == f'"{_fmt(n, 4)}"' for n in (-123456, -10000, 1, 99999, 10**12))
+    assert len(t4) == 8

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.files.storage import default_storage
@@ -587,3 +589,84 @@ def test_count_source_campaign_participants(tree: Tree) -> None:
         r.participant.code: r.values["joined"][0] for r in snap.rows.select_related("participant")
     }
     assert (joined["DX"], joined["GD"], joined["HK"]) == ("2.000000", "1.000000", "0.000000")
+
+
+# --- computing a whole program's period --------------------------------------------------------
+
+
+def _second_competition(w: Any, values: dict[str, dict[str, str]] | None = None) -> Any:
+    """The capacity competition again in the same program, its own period 2024-Q2, the same
+    plants verified (with ``values`` by plant code where given)."""
+    from saidao.competitions.models import Competition
+    from saidao.competitions.tests.factories import capacity_rules
+
+    comp = services.competition_create(
+        actor=w.officer,
+        category=w.category,
+        name="第二项单井产能",
+        participant_kind=Competition.ParticipantKind.UNIT,
+        period_kind=Competition.PeriodKind.QUARTER,
+    )
+    capacity_rules(w.officer, comp)
+    period = services.period_create(actor=w.officer, competition=comp, key="2024-Q2")
+    parts = {
+        code: services.participant_add(
+            actor=w.officer, competition=comp, organization=org, code=code
+        )
+        for code, org in w.units.items()
+    }
+    w2 = dataclasses.replace(w, competition=comp, period=period, participants=parts)
+    for code in parts:
+        report_verified(w2, code, (values or {}).get(code))
+    return w2
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_program_period_compute_scores_every_competition_the_same_with_any_workers(
+    tree: Tree, workers: int
+) -> None:
+    """program_period_compute computes the period of every competition of the program, in
+    competition order, with the same content hashes and rows as period_compute one by one,
+    whether scored here (1 worker) or in 2 or 3 forked processes; computing again returns the
+    same snapshots; an officer outside the program is refused."""
+    w = capacity_world(tree)
+    all_verified(w)
+    w2 = _second_competition(w, {"DX": {**plant_values("DX"), "actual": "9.9"}})
+    with pytest.raises(OutsideScope):
+        services.program_period_compute(actor=tree.city_officer, program=w.program, key="2024-Q2")
+    snaps = services.program_period_compute(
+        actor=w.officer, program=w.program, key="2024-Q2", workers=workers
+    )
+    assert [s.period_id for s in snaps] == [w.period.pk, w2.period.pk]
+    assert all(s.number == 1 and s.row_count == 5 for s in snaps)
+    assert snaps[0].content_hash != snaps[1].content_hash  # DX's output differs
+    rows = {
+        s.pk: [
+            (r.participant.code, r.rank, r.total, r.values)
+            for r in selectors.snapshot_rows(snapshot=s)
+        ]
+        for s in snaps
+    }
+    assert rows[snaps[0].pk][1][:3] == ("DX", 2, D("134.5"))
+    one_by_one = [services.period_compute(actor=w.officer, period=p) for p in (w.period, w2.period)]
+    assert [s.pk for s in one_by_one] == [s.pk for s in snaps]  # same hash: nothing new
+    again = services.program_period_compute(
+        actor=w.officer, program=w.program, key="2024-Q2", workers=workers
+    )
+    assert [s.pk for s in again] == [s.pk for s in snaps]
+    assert services.program_period_compute(actor=w.officer, program=w.program, key="2030") == []
+
+
+def test_program_period_compute_raises_a_worker_error_with_its_detail(tree: Tree) -> None:
+    """A domain error met in a scoring process (a zero design output in the second
+    competition) reaches the caller as the same error with its detail, and nothing of the
+    period computation is stored."""
+    w = capacity_world(tree)
+    all_verified(w)
+    _second_competition(w, {"HK": {"wells": "28", "design": "0", "actual": "7"}})
+    with pytest.raises(DivisionByZero) as exc:
+        services.program_period_compute(
+            actor=w.officer, program=w.program, key="2024-Q2", workers=2
+        )
+    assert exc.value.detail["participant"] == "HK"
+    assert Snapshot.objects.count() == 0
