@@ -32,6 +32,7 @@ import contextlib
 import http.client
 import json
 import math
+import os
 import subprocess
 import sys
 import threading
@@ -395,6 +396,15 @@ async def _surge(
     return elapsed, latencies
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time of a process so far (Linux's /proc), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(p * len(ordered)) - 1))]
@@ -418,6 +428,7 @@ def run(options: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
         left = deadline - time.monotonic()
         if left <= 0:
             raise BenchError(f"gave up after {options['quiz_max_seconds']:g} s")
+        server_cpu, client_cpu = _cpu_seconds(site.server_pid), time.process_time()
         try:
             surge_s, latencies = asyncio.run(
                 asyncio.wait_for(
@@ -428,6 +439,13 @@ def run(options: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
         except TimeoutError:
             raise BenchError(f"gave up after {options['quiz_max_seconds']:g} s") from None
         log(f"surge: all papers in {surge_s:.1f} s")
+        # CPU per start, which the machine's load does not change much (unlike the wall time):
+        # the server's (one process, all its threads) and this client's.
+        server_after = _cpu_seconds(site.server_pid)
+        client_ms = (time.process_time() - client_cpu) * 1000 / workers
+        if server_cpu is not None and server_after is not None:
+            server_ms = (server_after - server_cpu) * 1000 / workers
+            log(f"surge: CPU a start: server {server_ms:.2f} ms, client {client_ms:.2f} ms")
     return {
         "submissions_per_s": round(submissions, 1),
         "hello_per_s": round(hello, 1),
