@@ -327,21 +327,22 @@ def _insert_first(ids: Sequence[int], now: dt.datetime, out: Folded) -> dict[int
     events = ParticipationEvent._meta.db_table
     table = Participant._meta.db_table
     orgs = Organization._meta.db_table
-    where, params = _ids_where("id", ids)
-    cols = "id, campaign_id, worker_id, organization_id, zone_province_id, zone_city_id"
+    where, params = _ids_where("e.id", ids)
     sql = (
         f"INSERT INTO {table} (first_event_id, campaign_id, worker_id, organization_id, "
         "zone_province_id, zone_city_id, kind, voided, created_at) "
-        f"SELECT *, %s, %s FROM (SELECT {cols}, kind FROM {events} WHERE {where} "
-        f"UNION ALL SELECT {cols}, %s FROM {events} WHERE {where}) AS d "
-        "WHERE true ORDER BY id "  # WHERE: SQLite's grammar for an upsert from a SELECT
+        "SELECT e.id, e.campaign_id, e.worker_id, e.organization_id, e.zone_province_id, "
+        "e.zone_city_id, CASE WHEN k.n = 0 THEN e.kind ELSE %s END, %s, %s "
+        # each event twice, for its kind and for "all"; the events' order needs no sort
+        f"FROM {events} e CROSS JOIN (SELECT 0 AS n UNION ALL SELECT 1) AS k "
+        f"WHERE {where} ORDER BY e.id "  # WHERE: SQLite's grammar for an upsert from a SELECT
         "ON CONFLICT (campaign_id, worker_id, kind) DO NOTHING "
         f"RETURNING campaign_id, worker_id, kind, organization_id, zone_province_id, "
         f"zone_city_id, (SELECT path FROM {orgs} WHERE {orgs}.id = {table}.organization_id)"
     )
     paths: dict[int, str] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [False, now, *params, ALL, *params])
+        cursor.execute(sql, [ALL, False, now, *params])
         for c, w, kind, org, province, city, path in cursor.fetchall():
             out.count(Counted(c, w, kind, org, province, city, 0), +1)
             if org is not None and path is not None:

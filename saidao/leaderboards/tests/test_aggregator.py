@@ -195,9 +195,9 @@ def _run_in_thread(stop: threading.Event) -> threading.Thread:
 def test_a_woken_aggregator_counts_before_its_next_look(
     tree: Tree, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With the idle look at 30 s, an event is still counted within a second of the wake its
-    commit sends (participation_record wakes the embedded thread on commit)."""
-    monkeypatch.setattr(runner, "IDLE_SLEEP_S", 30.0)
+    """With the idle look at 60 s, an event is still counted within a few seconds (a loaded
+    machine's) of the wake its commit sends (participation_record wakes the embedded thread)."""
+    monkeypatch.setattr(runner, "IDLE_SLEEP_S", 60.0)
     campaign = make_campaign(actor=tree.national_officer, organizer=tree.national)
     stop = threading.Event()
     thread = _run_in_thread(stop)
@@ -205,9 +205,9 @@ def test_a_woken_aggregator_counts_before_its_next_look(
         time.sleep(0.3)  # drained: the thread now waits for a wake
         _record(campaign, tree.anding_member, "woken")
         runner.wake()
-        deadline = time.monotonic() + 1.0
+        deadline = time.monotonic() + 10.0
         while _subtree(campaign, tree.national.pk) == 0:
-            assert time.monotonic() < deadline, "not counted within a second of the wake"
+            assert time.monotonic() < deadline, "not counted soon after the wake"
             time.sleep(0.02)
     finally:
         stop.set()
@@ -236,7 +236,7 @@ def test_idle_passes_do_not_retake_an_empty_member_snapshot(
     stop = threading.Event()
     thread = _run_in_thread(stop)
     try:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30
         while not OrgTally.objects.filter(campaign=campaign).exists():
             assert time.monotonic() < deadline
             time.sleep(0.05)

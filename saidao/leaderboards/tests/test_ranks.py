@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 from saidao.bench.leaderboard import EventMaker, build_tree, make_campaign, make_workers
 from saidao.core.tests.services import redis_server
@@ -184,3 +186,29 @@ def test_memory_index_loads_lazily_and_ignores_flushes_it_already_read(regions: 
     ParticipationEvent.objects.bulk_create(maker.batch(60))
     index.apply(aggregate_once())
     assert _assert_agrees(index, campaign) > 0
+
+
+def test_rebuild_ranks_command_reloads_a_flushed_redis(regions: None, settings: Any) -> None:
+    """`saidao leaderboard rebuild-ranks` reloads every campaign into a flushed Redis (and one
+    with --campaign), with the same answers as before; without Redis it says there is nothing
+    to do (the in-memory index loads from the tallies in the web process)."""
+    campaign, maker = _world(8)
+    ParticipationEvent.objects.bulk_create(maker.batch(100))
+    while aggregate_once().events:
+        pass
+    settings.REDIS_URL = ""
+    out = StringIO()
+    call_command("leaderboard", "rebuild-ranks", stdout=out)
+    assert "no REDIS_URL" in out.getvalue()
+    with redis_server() as url:
+        settings.REDIS_URL = url
+        index = RedisRankIndex(url)
+        scope = Scope.level(Organization.Level.PROVINCIAL)
+        before = index.top(campaign.pk, "all", scope, "count")
+        for extra in ([], ["--campaign", str(campaign.pk)]):
+            index.redis.flushall()
+            out = StringIO()
+            call_command("leaderboard", "rebuild-ranks", *extra, stdout=out)
+            assert "reloaded into Redis" in out.getvalue()
+            assert index.redis.exists(f"lb:{campaign.pk}:ready")
+            assert index.top(campaign.pk, "all", scope, "count") == before
