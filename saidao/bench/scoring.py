@@ -12,9 +12,10 @@ One run, in a temporary directory removed afterwards (its own SQLite database):
 2. two more child processes, each on its own copy of the seeded database, compute every
    competition's period end to end the way ``program_period_compute`` does (minus the
    permission check): read each period's values in one query, score the competitions in
-   forked processes (one per core unless ``--scoring-workers``), store the snapshot rows in
-   batches, all in one transaction. The first one's wall time is ``seconds``; both must give
-   the same ``snapshot_hash`` (the SHA-256 of the 13 snapshots' content hashes);
+   forked processes (as many as idle cores, else in the process itself;
+   ``--scoring-workers``), store the snapshot rows in batches, all in one transaction. The
+   first one's wall time is ``seconds``; both must give the same ``snapshot_hash`` (the
+   SHA-256 of the 13 snapshots' content hashes);
 3. a last child measures the naive way, one ORM query per participant per indicator and one
    insert per row, on a sample of one competition's participants, and scales it to all
    participants: ``naive_seconds``.
@@ -100,7 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scoring-workers",
         type=_positive_int,
-        help="scoring: scoring processes (default one per core, at most 4)",
+        help="scoring: scoring processes (default the idle cores by load average, at least 1)",
     )
     parser.add_argument("--scoring-phase", choices=PHASES, help=argparse.SUPPRESS)
 

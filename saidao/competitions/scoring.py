@@ -1045,12 +1045,19 @@ def _receive(pipe: Any) -> tuple[bool, Any]:
 
 
 def default_workers(periods: int) -> int:
-    """Scoring processes for ``periods`` periods: one per usable core, at most 4."""
+    """Scoring processes for ``periods`` periods: the cores not already busy (by the load
+    average), at most 4, else 1 (everything in this process). Handing a period to a process
+    and its result back costs about a fifth more CPU in all, which pays only on idle cores:
+    on 2 cores already loaded ~4, one process was faster (docs/benchmarks.md)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return max(1, min(cores, 4, periods))
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        busy = 0.0
+    return max(1, min(int(cores - busy + 0.5), 4, periods))
 
 
 @dataclass

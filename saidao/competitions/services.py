@@ -908,8 +908,9 @@ def program_period_compute(
 ) -> list[Snapshot]:
     """Compute the period ``key`` (e.g. 2024-Q2) of every competition of the program, each as
     ``period_compute`` does, the competitions scored in parallel processes (``workers``,
-    default one per core): their snapshots in competition order, the same whatever the
-    number of workers. Competitions without that period are left out."""
+    default as many as the cores left idle by the load average, else none): their snapshots
+    in competition order, the same whatever the number of workers. Competitions without
+    that period are left out."""
     from .scoring import compute_and_store_many
 
     _require_officer(actor=actor, program=program)
