@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
+from saidao.core.sheets import SheetErrors, cell_text
+
 from .phones import is_mobile, normalize_phone
 
 ROSTER_COLUMNS = ("姓名", "手机号", "工作单位", "岗位")
@@ -26,20 +28,8 @@ class RosterRow:
 
 
 @dataclass
-class RosterParse:
+class RosterParse(SheetErrors):
     rows: list[RosterRow] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-
-    def error(self, row: int, column: str, message: str) -> None:
-        self.errors.append({"row": row, "column": column, "message": message})
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # a phone number typed into a numeric cell
-    return str(value).strip()
 
 
 def roster_parse(file: IO[bytes]) -> RosterParse:
@@ -52,7 +42,7 @@ def roster_parse(file: IO[bytes]) -> RosterParse:
         return result
     ws = wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
-    header = [_text(v) for v in next(rows, ())]
+    header = [cell_text(v) for v in next(rows, ())]
     missing = [c for c in ROSTER_COLUMNS if c not in header]
     if missing:
         result.error(
@@ -63,7 +53,7 @@ def roster_parse(file: IO[bytes]) -> RosterParse:
     letters = {name: get_column_letter(i + 1) for name, i in index.items()}
     seen: dict[str, int] = {}
     for n, values in enumerate(rows, start=2):
-        cells = {name: _text(values[i]) if i < len(values) else "" for name, i in index.items()}
+        cells = {name: cell_text(values[i]) if i < len(values) else "" for name, i in index.items()}
         if not any(cells.values()):
             continue
         if n - 1 > MAX_ROWS:

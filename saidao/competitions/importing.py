@@ -15,6 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from saidao.accounts.phones import normalize_phone
 from saidao.core.errors import SaidaoError
+from saidao.core.sheets import SheetErrors, cell_text
 
 from .errors import ImportInvalid
 from .models import Competition, Indicator, Participant, Period, Report
@@ -37,20 +38,8 @@ class ImportRow:
 
 
 @dataclass
-class ImportParse:
+class ImportParse(SheetErrors):
     rows: list[ImportRow] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-
-    def error(self, row: int, column: str, message: str) -> None:
-        self.errors.append({"row": row, "column": column, "message": message})
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
 
 
 def _raw_value(value: Any) -> str:
@@ -75,7 +64,7 @@ def reports_parse(*, actor: Any, competition: Competition, file: IO[bytes]) -> I
         return result
     ws = wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
-    header = [_text(v) for v in next(rows, ())]
+    header = [cell_text(v) for v in next(rows, ())]
     who = (
         UNIT_CODE
         if competition.participant_kind == Competition.ParticipantKind.UNIT
@@ -112,12 +101,12 @@ def reports_parse(*, actor: Any, competition: Competition, file: IO[bytes]) -> I
     seen: dict[tuple[int, int, int], int] = {}
     for n, values in enumerate(rows, start=2):
         cells = {name: values[i] if i < len(values) else None for name, i in index.items()}
-        if not any(_text(v) for v in cells.values()):
+        if not any(cell_text(v) for v in cells.values()):
             continue
         if n - 1 > MAX_ROWS:
             result.error(n, "", _("最多 %(n)d 行，请拆分后分批导入。") % {"n": MAX_ROWS})
             break
-        key = _text(cells[who])
+        key = cell_text(cells[who])
         if who == PERSON_PHONE:
             key = normalize_phone(key)
         p = by_key.get(key)
@@ -134,19 +123,21 @@ def reports_parse(*, actor: Any, competition: Competition, file: IO[bytes]) -> I
             if not allowed[p.pk]:
                 result.error(n, col[who], _("您不是“%(p)s”的填报员。") % {"p": p.name})
                 ok = False
-        ind = by_name.get(_text(cells["指标"]))
+        ind = by_name.get(cell_text(cells["指标"]))
         if ind is None:
             result.error(
-                n, col["指标"], _("“%(v)s”不是本竞赛的指标。") % {"v": _text(cells["指标"])}
+                n, col["指标"], _("“%(v)s”不是本竞赛的指标。") % {"v": cell_text(cells["指标"])}
             )
             ok = False
         elif ind.source != Indicator.Source.REPORTED:
             result.error(n, col["指标"], _("指标“%(v)s”由系统计算，不需要填报。") % {"v": ind.name})
             ok = False
-        period = periods.get(_text(cells["期间"]).upper()) or periods.get(_text(cells["期间"]))
+        period = periods.get(cell_text(cells["期间"]).upper()) or periods.get(
+            cell_text(cells["期间"])
+        )
         if period is None:
             result.error(
-                n, col["期间"], _("“%(v)s”不是本竞赛的考核期。") % {"v": _text(cells["期间"])}
+                n, col["期间"], _("“%(v)s”不是本竞赛的考核期。") % {"v": cell_text(cells["期间"])}
             )
             ok = False
         elif period.state != Period.State.OPEN:
@@ -158,7 +149,7 @@ def reports_parse(*, actor: Any, competition: Competition, file: IO[bytes]) -> I
             )
             ok = False
         raw = _raw_value(cells["数值"])
-        unit = _text(cells["单位"])
+        unit = cell_text(cells["单位"])
         if ind is not None:
             from .services import value_parse
 
@@ -181,7 +172,9 @@ def reports_parse(*, actor: Any, competition: Competition, file: IO[bytes]) -> I
                 result.error(n, "", _("与第 %(row)d 行重复。") % {"row": seen[dup]})
                 continue
             seen[dup] = n
-            result.rows.append(ImportRow(n, p, ind, period, raw, unit, _text(cells["备注"])[:200]))
+            result.rows.append(
+                ImportRow(n, p, ind, period, raw, unit, cell_text(cells["备注"])[:200])
+            )
     wb.close()
     if not result.rows and not result.errors:
         result.error(2, "", _("文件中没有数据行。"))

@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
+from saidao.core.sheets import SheetErrors
+
 from .models import LETTERS, Difficulty, QuestionKind
 
 OPTION_COLUMNS = tuple(f"选项{letter}" for letter in LETTERS)
@@ -167,12 +169,8 @@ class ParsedQuestion:
 
 
 @dataclass
-class QuestionParse:
+class QuestionParse(SheetErrors):
     questions: list[ParsedQuestion] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-
-    def error(self, row: int, column: str, message: str) -> None:
-        self.errors.append({"row": row, "column": column, "message": message})
 
 
 def _rows_xlsx(data: bytes) -> Iterator[tuple[Any, ...]]:
