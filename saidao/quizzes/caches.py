@@ -255,13 +255,16 @@ def write_batched(work: Callable[[], T]) -> T:
 def _run_batch(jobs: list[_Job[object]]) -> None:
     try:
         with transaction.atomic():
-            for job in jobs:
-                try:
-                    with transaction.atomic():  # a savepoint
-                        job.result = job.work()
-                except Exception as exc:  # raised again in the job's own thread
-                    job.error = exc
-    except Exception as exc:  # the commit failed: nothing of the batch was written
+            if len(jobs) == 1:  # alone, its transaction is its savepoint
+                jobs[0].result = jobs[0].work()
+            else:
+                for job in jobs:
+                    try:
+                        with transaction.atomic():  # a savepoint
+                            job.result = job.work()
+                    except Exception as exc:  # raised again in the job's own thread
+                        job.error = exc
+    except Exception as exc:  # the lone write or the commit failed: nothing was written
         for job in jobs:
             if job.error is None:
                 job.error = exc
