@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import json
 import os
 import random
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -31,7 +29,7 @@ from saidao.leaderboards.services import member_snapshot_take
 from saidao.orgs.models import PATH_ALPHABET, PATH_STEP, Organization
 from saidao.orgs.validators import credit_code_check_char
 
-from .site import HOST, BenchError, Log, child_env, free_port
+from .site import HOST, BenchError, Log, child_env, free_port, run_json_child
 
 LEVELS = [level.value for level in Organization.Level]  # national ... grassroots: depth 0..5
 REGION_CITY = "621100"  # 定西市
@@ -590,10 +588,7 @@ def scaled_servers(root: Path, log: Log, pids: list[int]) -> Iterator[dict[str, 
 def _child(
     options: LeaderboardBenchOptions, env: dict[str, str], root: Path, log: Log, deadline: float
 ) -> dict[str, Any]:
-    argv = [
-        sys.executable,
-        "-m",
-        "saidao.cli",
+    args = [
         "bench",
         "leaderboard",
         "--phase",
@@ -607,29 +602,7 @@ def _child(
         str(options.reads),
         "--json",
     ]
-    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and command
-        argv,
-        env=env,
-        cwd=root,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=None,
-        start_new_session=True,
-    )
-    try:
-        out, _err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        raise BenchError(f"gave up after {options.max_seconds:.0f} s") from None
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    if proc.returncode != 0:
-        raise BenchError(f"the measuring process failed ({proc.returncode})")
-    result: dict[str, Any] = json.loads(out)
-    return result
+    return run_json_child(args, env=env, cwd=root, deadline=deadline, what="the measuring process")
 
 
 def run_leaderboard_bench(options: LeaderboardBenchOptions, log: Log) -> dict[str, Any]:

@@ -25,11 +25,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import random
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -37,7 +34,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from saidao.bench.site import BenchError, child_env
+from saidao.bench.site import BenchError, child_env, run_json_child
 
 TARGET_SECONDS = 5.0
 PHASES = ("seed", "compute", "naive")
@@ -408,10 +405,7 @@ def naive(options: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]
 def _child(
     phase: str, options: dict[str, Any], env: dict[str, str], root: Path, deadline: float
 ) -> dict[str, Any]:
-    argv = [
-        sys.executable,
-        "-m",
-        "saidao.cli",
+    args = [
         "bench",
         "scoring",
         "--scoring-phase",
@@ -427,30 +421,8 @@ def _child(
         "--json",
     ]
     if options.get("scoring_workers"):
-        argv += ["--scoring-workers", str(options["scoring_workers"])]
-    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and command
-        argv,
-        env=env,
-        cwd=root,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=None,
-        start_new_session=True,
-    )
-    try:
-        out, _err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        raise BenchError(f"gave up after {options['scoring_max_seconds']:.0f} s") from None
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    if proc.returncode != 0:
-        raise BenchError(f"the {phase} process failed ({proc.returncode})")
-    result: dict[str, Any] = json.loads(out)
-    return result
+        args += ["--scoring-workers", str(options["scoring_workers"])]
+    return run_json_child(args, env=env, cwd=root, deadline=deadline, what=f"the {phase} process")
 
 
 def run(options: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -27,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HOST = "127.0.0.1"
 WORKER_PHONE = "13900009999"
@@ -137,6 +139,35 @@ def _run(argv: list[str], *, env: dict[str, str], cwd: Path, timeout_s: float, w
     if done.returncode != 0:
         raise BenchError(f"{what} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
     return done.stdout
+
+
+def run_json_child(
+    args: list[str], *, env: dict[str, str], cwd: Path, deadline: float, what: str
+) -> dict[str, Any]:
+    """Run ``saidao <args>`` (a benchmark's measuring phase) in a session of its own, its
+    stderr passed through for progress, and return the one JSON object it prints. Past
+    ``deadline`` (a ``time.monotonic()``), or if this process is interrupted, it is killed."""
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and command
+        _saidao(*args),
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=None,
+        start_new_session=True,
+    )
+    try:
+        out, _err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"{what}: gave up at the time limit") from None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if proc.returncode != 0:
+        raise BenchError(f"{what} failed ({proc.returncode})")
+    result: dict[str, Any] = json.loads(out)
+    return result
 
 
 def _tail(path: Path, lines: int = 30) -> str:
