@@ -100,8 +100,8 @@ def campaign_contest(request: HttpRequest, slug: str) -> HttpResponse:
     except CampaignNotPublished:
         raise Http404 from None
     contest = selectors.contests_of_campaign(campaign=campaign).first()
-    if contest is None:
-        raise Http404
+    if contest is None:  # the phase is open but the organizer has not set the contest up yet
+        raise NotFound(_("这项活动的知识竞赛还没有发布，请稍后再来。"))
     return redirect("quizzes:contest", pk=contest.pk)
 
 

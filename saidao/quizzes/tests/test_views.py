@@ -327,7 +327,8 @@ def test_home_page_card_and_campaign_link_lead_to_the_open_contest(
     tree: Tree, contest: Contest
 ) -> None:
     """The provider gives a card for a contest whose quiz is open; the campaign's link
-    redirects to its contest; a contest not open yet has no card."""
+    redirects to its contest; a contest not open yet has no card; a campaign whose quiz phase
+    is open without a contest says it is not published yet."""
     cards = contest_cards(None)
     assert [c.url for c in cards] == [reverse("quizzes:contest", args=[contest.pk])]
     resp = Client().get(reverse("quizzes:campaign", args=[contest.campaign.slug]))
@@ -338,6 +339,9 @@ def test_home_page_card_and_campaign_link_lead_to_the_open_contest(
     make_contest(actor=tree.city_officer, organizer=tree.dingxi, campaign=later, bank=False)
     assert len(contest_cards(None)) == 1
     assert Client().get(reverse("quizzes:campaign", args=["nope"])).status_code == 404
+    quiz_campaign(actor=tree.city_officer, organizer=tree.dingxi, slug="no-contest-yet")
+    resp = Client().get(reverse("quizzes:campaign", args=["no-contest-yet"]))
+    assert resp.status_code == 404 and "知识竞赛还没有发布" in resp.content.decode()
 
 
 # --- the officer's pages --------------------------------------------------------------------
