@@ -8,10 +8,11 @@ database connections between requests (``CONN_MAX_AGE``); ``close_old_connection
 and after each request in that same thread, as Django's request signals would. Measured with
 16 keep-alive clients on /healthz: about 210 requests/s before, 635 after (2 cores, loaded).
 
-Django also starts a thread per request for its few thread-sensitive calls (the
-request_started receivers, closing the response); here they share asgiref's one thread-sensitive
-thread instead. With uvicorn's C parser and libuv loop (httptools, uvloop) the quiz benchmark's
-hello-world went from 584 to 1,092 requests/s and a start's server CPU from 5.3 to about 4.7 ms.
+Django's handler also hops to a thread for the request_started receivers and again to close the
+response (request_finished), and watches for a disconnect with two tasks a request. Here the
+receivers run in the same hop as the view, a response already in memory is closed there too,
+and only a streaming response is watched for a disconnect. With uvicorn's C parser and libuv
+loop (httptools, uvloop) and these, a quiz start's server CPU went from 5.3 to about 3.3 ms.
 
 Async views (the leaderboards' live stream) still work: Django calls them from the sync chain
 and they return at once with a response whose body the loop streams.
@@ -19,34 +20,114 @@ and they return at once with a response whose body the loop streams.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIHandler
+from django.conf import settings
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, ASGIRequest, get_script_prefix
 from django.db import close_old_connections
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.urls import set_script_prefix, set_urlconf
+from django.utils.log import log_response
 
 
 class SaidaoASGIHandler(ASGIHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        self._serve = sync_to_async(self._serve_sync, thread_sensitive=False)
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         # Django wraps each request in a ThreadSensitiveContext, which starts a thread for the
-        # request's few thread-sensitive calls (the request_started receivers, closing the
-        # response). Without it they share asgiref's one thread-sensitive thread: no thread is
-        # started per request.
+        # request's few thread-sensitive calls. Here there are none (see ``handle``).
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         await self.handle(scope, receive, send)
 
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
-        chain: Callable[[HttpRequest], Any] = getattr(self, "_middleware_chain")  # noqa: B009
 
-        def run(request: HttpRequest) -> Any:
+    def _serve_sync(self, request: ASGIRequest) -> HttpResponseBase:
+        """Everything Django does around a view that needs a thread, in one: the request_started
+        receivers (``close_old_connections`` among them, so in the thread whose connection it
+        is), the middleware chain and view, the error log, and for a response already in memory
+        its close (request_finished: the connection again)."""
+        signals.request_started.send(sender=self.__class__, scope=request.scope)
+        set_urlconf(settings.ROOT_URLCONF)
+        chain: Callable[[HttpRequest], HttpResponseBase] = getattr(self, "_middleware_chain")  # noqa: B009
+        try:
+            response = chain(request)
+        except BaseException:
             close_old_connections()
-            try:
-                return chain(request)
-            finally:
-                close_old_connections()
+            raise
+        response._resource_closers.append(request.close)  # type: ignore[attr-defined]
+        response._handler_class = self.__class__  # type: ignore[attr-defined]
+        if response.status_code >= 400:
+            log_response(
+                "%s: %s",
+                response.reason_phrase,
+                request.path,
+                response=cast(HttpResponse, response),
+                request=request,
+            )
+        if response.streaming:
+            # Closed by ``handle`` once streamed; this thread's connection is not needed for it.
+            close_old_connections()
+            if isinstance(response, FileResponse):
+                response.block_size = self.chunk_size
+        else:
+            response.close()
+        return response
 
-        self._middleware_chain = sync_to_async(run, thread_sensitive=False)
+    async def handle(self, scope: Any, receive: Any, send: Any) -> None:
+        """Django's ``ASGIHandler.handle`` with one thread hop a request instead of three.
+
+        A response whose body is in memory is built and closed in the thread, then sent. A
+        streaming one (the leaderboards' live stream, files) is sent as Django does, watching
+        for the client's disconnect, and closed afterwards.
+        """
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            assert error_response is not None  # create_request returns one or the other
+            body_file.close()
+            await signals.request_started.asend(sender=self.__class__, scope=scope)
+            await self.send_response(error_response, send)
+            await sync_to_async(error_response.close)()
+            return
+        try:
+            response = await self._serve(request)
+        except BaseException:
+            body_file.close()
+            raise
+        if not response.streaming:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.send_response(response, send)
+            body_file.close()
+            return
+        await self._stream(response, receive, send)
+        await sync_to_async(response.close, thread_sensitive=False)()
+        body_file.close()
+
+    async def _stream(self, response: HttpResponseBase, receive: Any, send: Any) -> None:
+        """Send a streaming response until it ends or the client goes, as Django's handler."""
+        sending = asyncio.create_task(self.send_response(response, send))
+        listening = asyncio.create_task(self.listen_for_disconnect(receive))
+        await asyncio.wait([listening, sending], return_when=asyncio.FIRST_COMPLETED)
+        for task in (listening, sending):
+            if task.done():
+                with contextlib.suppress(RequestAborted, asyncio.CancelledError):
+                    task.result()
+            else:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, RequestAborted):
+                    await task

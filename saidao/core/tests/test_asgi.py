@@ -51,9 +51,36 @@ def test_the_middleware_chain_and_view_run_in_one_hop_to_the_thread_pool() -> No
     """The whole sync chain is one call into the loop's thread pool, not Django's per-request
     thread with a bounce back to the loop before the view."""
     handler = SaidaoASGIHandler()
-    chain = handler._middleware_chain
-    assert isinstance(chain, SyncToAsync)
-    assert chain._thread_sensitive is False
+    serve = handler._serve
+    assert isinstance(serve, SyncToAsync)
+    assert serve._thread_sensitive is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_request_signals_run_in_the_thread_that_serves_the_request(settings: Any) -> None:
+    """request_started and request_finished (which close the thread's stale database
+    connection) run in the same pool thread as each other, not on the loop's thread nor on a
+    thread of their own: one hop a request."""
+    from django.core import signals
+
+    settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    seen: dict[str, int] = {}
+
+    def started(**_kw: Any) -> None:
+        seen["started"] = threading.get_ident()
+
+    def finished(**_kw: Any) -> None:
+        seen["finished"] = threading.get_ident()
+
+    signals.request_started.connect(started)
+    signals.request_finished.connect(finished)
+    try:
+        assert _get(SaidaoASGIHandler(), "/healthz")[0] == 200
+    finally:
+        signals.request_started.disconnect(started)
+        signals.request_finished.disconnect(finished)
+    assert seen["started"] == seen["finished"]
+    assert seen["started"] != threading.get_ident()
 
 
 @pytest.mark.django_db(transaction=True)
