@@ -112,6 +112,7 @@ def child_env(root: Path) -> dict[str, str]:
         SAIDAO_TASK_RUNNER="thread",
         DEBUG="false",
         LOG_LEVEL="WARNING",
+        SAIDAO_ACCESS_LOG="false",  # as behind a proxy that logs; warnings still reach the log
         TMPDIR=str(spool),
         PYTHONUNBUFFERED="1",
     )

@@ -13,3 +13,15 @@ django_application = SaidaoASGIHandler()
 from saidao.uploads.asgi import tus_streaming  # noqa: E402
 
 application = tus_streaming(django_application)
+
+import gc  # noqa: E402
+
+from django.urls import get_resolver  # noqa: E402
+
+# Import every view now, then leave what start-up built out of the garbage collector's scans:
+# a full collection walks every object the process holds, and Django's own (apps, URLs,
+# translations, caches) never become garbage. Measured on a quiz start surge: about 9% of
+# the server's CPU was the collector.
+get_resolver().url_patterns  # noqa: B018 - imports the views
+gc.collect()
+gc.freeze()

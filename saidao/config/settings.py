@@ -47,7 +47,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        # Temporary tables and statement journals in memory: not a file made and deleted for a
+        # multi-row statement inside a transaction.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;"
+        ),
     }
     # Tests use a file too, not Django's shared in-memory database, whose table locks ignore the
     # busy timeout: concurrent tests then behave as the embedded server does.
@@ -197,6 +201,11 @@ SAIDAO_PUBLIC_URL: str = env.str("SAIDAO_PUBLIC_URL", default="")
 SAIDAO_REPORTS_TO_HIDE: int = env.int("SAIDAO_REPORTS_TO_HIDE", default=3)
 # Set only by `saidao bench` for the servers it starts: adds the peer paths it compares with.
 SAIDAO_BENCH: bool = env.bool("SAIDAO_BENCH", default=False)
+# Threads of a server process that run requests (the middleware and views; see saidao.core.asgi).
+# More than the cores plus a couple only adds switching between them: one runs Python at a time.
+SAIDAO_HTTP_THREADS: int = env.int("SAIDAO_HTTP_THREADS", default=4)
+# A line a request from `saidao serve`; off behind a proxy that logs requests itself.
+SAIDAO_ACCESS_LOG: bool = env.bool("SAIDAO_ACCESS_LOG", default=True)
 SAIDAO_HOST: str = env.str("HOST", default="127.0.0.1")
 SAIDAO_PORT: int = env.int("PORT", default=8000)
 

@@ -1,18 +1,18 @@
-"""Django's ASGI handler, with the whole middleware chain and the view on one thread hop.
+"""Django's ASGI handler, with everything a request needs from a thread in one hop.
 
 Django's own handler runs a sync middleware chain by hopping from the event loop to a thread,
-back to the loop for the view's async wrapper, and to a thread again for a sync view, and it
-starts a new thread for each request, so that a database connection never outlives its request.
-Here the chain and the view run together in the loop's thread pool, whose threads keep their
-database connections between requests (``CONN_MAX_AGE``); ``close_old_connections`` runs before
-and after each request in that same thread, as Django's request signals would. Measured with
-16 keep-alive clients on /healthz: about 210 requests/s before, 635 after (2 cores, loaded).
+back to the loop for the view's async wrapper, and to a thread again for a sync view; it hops
+again for the request_started receivers and to close the response (request_finished), starts a
+thread per request for those, and watches for a disconnect with two tasks a request. Here the
+receivers, the chain, the view and the close of a response already in memory run together in one
+call to a pool of ``SAIDAO_HTTP_THREADS`` threads, which keep their database connections
+between requests (``CONN_MAX_AGE``); only a streaming response is watched for a disconnect.
 
-Django's handler also hops to a thread for the request_started receivers and again to close the
-response (request_finished), and watches for a disconnect with two tasks a request. Here the
-receivers run in the same hop as the view, a response already in memory is closed there too,
-and only a streaming response is watched for a disconnect. With uvicorn's C parser and libuv
-loop (httptools, uvloop) and these, a quiz start's server CPU went from 5.3 to about 3.3 ms.
+Measured: /healthz with 16 keep-alive clients went from about 210 to 635 requests/s with the
+first hop merged; with uvicorn's C parser and libuv loop (httptools, uvloop), the rest of the
+hops merged, the request's reference cycles broken and start-up objects frozen out of the
+garbage collector (``saidao.config.asgi``), a quiz start's server CPU went from 5.3 ms to
+the figures in docs/benchmarks.md.
 
 Async views (the leaderboards' live stream) still work: Django calls them from the sync chain
 and they return at once with a response whose body the loop streams.
@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 from asgiref.sync import sync_to_async
@@ -40,7 +41,14 @@ from django.utils.log import log_response
 class SaidaoASGIHandler(ASGIHandler):
     def __init__(self) -> None:
         super().__init__()
-        self._serve = sync_to_async(self._serve_sync, thread_sensitive=False)
+        # A pool of our own, sized for the GIL (SAIDAO_HTTP_THREADS), not the loop's default.
+        self._serve = sync_to_async(
+            self._serve_sync,
+            thread_sensitive=False,
+            executor=ThreadPoolExecutor(
+                max_workers=settings.SAIDAO_HTTP_THREADS, thread_name_prefix="saidao-http"
+            ),
+        )
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         # Django wraps each request in a ThreadSensitiveContext, which starts a thread for the
@@ -82,6 +90,10 @@ class SaidaoASGIHandler(ASGIHandler):
                 response.block_size = self.chunk_size
         else:
             response.close()
+            # The request is in reference cycles (its session, messages and htmx details point
+            # back at it), so it and all it holds would wait for the garbage collector: on a
+            # start surge, collections were a tenth of the server's CPU. Nothing reads it now.
+            request.__dict__.clear()
         return response
 
     async def handle(self, scope: Any, receive: Any, send: Any) -> None:

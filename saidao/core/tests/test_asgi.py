@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from typing import Any
 
@@ -92,3 +93,28 @@ def test_pages_and_errors_are_served_through_the_handler(settings: Any) -> None:
     status, body = _get(app, "/healthz")
     assert status == 200 and b'"ok": true' in body
     assert _get(app, "/no-such-page/")[0] == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_answered_from_memory_leaves_nothing_for_the_garbage_collector(
+    settings: Any,
+) -> None:
+    """A request is in reference cycles (its messages and htmx details point back at it); once
+    its response is built the handler breaks them, so the request is freed at once instead of
+    waiting for a collection (which cost a tenth of the server's CPU in a start surge)."""
+    from django.http import HttpRequest
+
+    settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    app = SaidaoASGIHandler()
+    assert _get(app, "/healthz")[0] == 200
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        assert _get(app, "/healthz")[0] == 200
+        assert _get(app, "/no-such-page/")[0] == 404
+        gc.collect()
+        left = [o for o in gc.garbage if isinstance(o, HttpRequest)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert left == []

@@ -40,5 +40,6 @@ class Command(BaseCommand):
             port=options["port"],
             workers=workers,
             log_level="info",
+            access_log=settings.SAIDAO_ACCESS_LOG,
             lifespan="off",
         )
