@@ -920,6 +920,8 @@ def displayed_to_stored(item: AttemptItem, letters: str) -> str:
 
 def to_displayed(order: Sequence[int], letters: str) -> str:
     """The letters the worker saw for the version's letters (``order`` as visible_order)."""
+    if not letters:
+        return ""  # unanswered: every question of a fresh paper
     return "".join(sorted(LETTERS[list(order).index(LETTERS.index(ch))] for ch in letters))
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from typing import Any
@@ -10,7 +11,9 @@ from openpyxl import load_workbook
 
 from saidao.accounts.tests.factories import login_headers
 from saidao.conftest import Tree
-from saidao.quizzes.models import Attempt, AttemptItem, Question
+from saidao.quizzes import caches, selectors
+from saidao.quizzes.models import Attempt, AttemptItem, Question, QuestionVersion
+from saidao.quizzes.schemas import PaperOut
 from saidao.quizzes.services import stored_to_displayed
 
 from .conftest import Clock
@@ -57,6 +60,33 @@ def test_paper_never_carries_answers_or_explanations_before_submit(
     result = resp.json()
     assert result["revealed"] is True
     assert all(q["correct"] and q["explanation"] for q in result["questions"])
+
+
+def test_the_paper_json_is_what_its_schema_would_render(client: Client, tree: Tree) -> None:
+    """The paper, written out by hand for speed, is exactly PaperOut's rendering of the same
+    paper, with quotes, backslashes, new lines and markup in the text kept as they are."""
+    contest = make_contest(actor=tree.city_officer, organizer=tree.dingxi)
+    tricky = '引号"与反斜杠\\、换行\n和 </script><b>标记</b>'
+    QuestionVersion.objects.update(stem=tricky)
+    caches.clear()
+    worker = member_of(tree.anding)
+    h = login_headers(client, worker)
+    resp = client.post(f"/api/v1/quiz/contests/{contest.pk}/attempts", headers=h)
+    assert resp.status_code == 201, resp.content
+    body = resp.json()
+    attempt = Attempt.objects.select_related("contest").get(pk=body["attempt_id"])
+    paper = selectors.attempt_paper(attempt=attempt)
+    paper.seconds_left = body["seconds_left"]  # a second may have passed
+    expected = PaperOut.model_validate(paper, from_attributes=True).model_dump(mode="json")
+    # The same instant; Django's encoder writes milliseconds, pydantic microseconds.
+    deadline = dt.datetime.fromisoformat(body.pop("deadline"))
+    assert abs(deadline - dt.datetime.fromisoformat(expected.pop("deadline"))) < dt.timedelta(
+        milliseconds=1
+    )
+    assert body == expected
+    assert body["questions"][0]["stem"] == tricky
+    again = client.get(f"/api/v1/quiz/attempts/{attempt.pk}", headers=h).json()
+    assert again["questions"] == body["questions"]
 
 
 def test_take_a_contest_through_the_api(client: Client, tree: Tree, clock: Clock) -> None:
