@@ -415,7 +415,7 @@ def attempts_get(request: HttpRequest, attempt_id: int) -> HttpResponse:
 @router.put("/quiz/attempts/{attempt_id}/answers/{position}", response=AnswerOut, auth=ATTEMPT_AUTH)
 def attempts_answer(
     request: HttpRequest, attempt_id: int, position: int, payload: AnswerIn
-) -> AnswerOut:
+) -> HttpResponse:
     """Save one answer (displayed letters; "" clears it) with the page's sequence number."""
     # The service reads the attempt by id and owner itself, so no read is needed first.
     item = services.attempt_answer(
@@ -425,10 +425,10 @@ def attempts_answer(
         choice=payload.choice,
         seq=payload.seq,
     )
-    return AnswerOut(
-        position=item.position,
-        chosen=services.stored_to_displayed(item, item.response),
-        seq=payload.seq,
+    # Written directly (AnswerOut's shape): the hottest response of a contest.
+    return HttpResponse(
+        json.dumps({"position": item.position, "chosen": item.chosen, "seq": payload.seq}),
+        content_type="application/json; charset=utf-8",
     )
 
 
