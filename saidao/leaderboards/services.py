@@ -17,7 +17,7 @@ from saidao.regions.models import Region
 
 from .aggregator import roll_up
 from .models import MemberSnapshot, ParticipationEvent
-from .ranks import rank_index
+from .ranks import ranks_invalidate
 from .runner import ensure_embedded_aggregator
 
 
@@ -121,7 +121,7 @@ def member_snapshot_take(*, campaign: Campaign, actor: Any = None) -> int:
         ],
         batch_size=1000,
     )
-    transaction.on_commit(lambda: _rebuild_ranks(campaign.pk))  # rates changed
+    ranks_invalidate(campaign_id=campaign.pk)  # rates changed: every index reloads it
     if actor is not None:
         audit_record(
             actor=actor,
@@ -130,10 +130,6 @@ def member_snapshot_take(*, campaign: Campaign, actor: Any = None) -> int:
             data={"orgs": len(subtree)},
         )
     return len(subtree)
-
-
-def _rebuild_ranks(campaign_id: int) -> None:
-    rank_index().rebuild(campaign_id)
 
 
 def member_snapshots_ensure(*, campaign_ids: set[int]) -> None:
