@@ -20,6 +20,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from django.db import connection
+
 from saidao.campaigns.models import Campaign
 from saidao.orgs.models import Organization
 from saidao.regions.models import Region
@@ -108,13 +110,14 @@ def _hydrate(ranked: list[Ranked]) -> list[Row]:
     """Rows for ranked entries: names and levels read for these organizations only."""
     orgs: dict[int, tuple[str, str]] = {}
     ids = [r.organization_id for r in ranked]
-    for i in range(0, len(ids), HYDRATE_CHUNK):
-        orgs.update(
-            (pk, (name, level))
-            for pk, name, level in Organization.objects.filter(
-                pk__in=ids[i : i + HYDRATE_CHUNK]
-            ).values_list("pk", "name", "level")
-        )
+    table = Organization._meta.db_table
+    # plain SQL: for a top-50 page the ORM's own work was several times the query's
+    with connection.cursor() as cursor:
+        for i in range(0, len(ids), HYDRATE_CHUNK):
+            chunk = ids[i : i + HYDRATE_CHUNK]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"SELECT id, name, level FROM {table} WHERE id IN ({marks})", chunk)  # noqa: S608 - our table, values as parameters
+            orgs.update((pk, (name, level)) for pk, name, level in cursor.fetchall())
     out = []
     for r in ranked:
         found = orgs.get(r.organization_id)
