@@ -313,12 +313,12 @@ def run_phase(options: LeaderboardBenchOptions, log: Log) -> dict[str, Any]:
     import time
 
     from django.core.management import call_command
-    from django.db import connection, connections
+    from django.db import connection, connections, transaction
 
     from saidao.leaderboards import ranks
     from saidao.leaderboards.aggregator import WATERMARK, aggregate_all
     from saidao.leaderboards.models import Watermark
-    from saidao.leaderboards.runner import run_forever
+    from saidao.leaderboards.runner import notify_participation, run_forever
 
     t0 = time.monotonic()
     call_command("migrate", verbosity=0, interactive=False)
@@ -381,7 +381,9 @@ def run_phase(options: LeaderboardBenchOptions, log: Log) -> dict[str, Any]:
     try:
         while time.monotonic() < end or pending:
             if time.monotonic() < end:
-                saved = ParticipationEvent.objects.bulk_create(maker.batch(chunk))
+                with transaction.atomic():
+                    saved = ParticipationEvent.objects.bulk_create(maker.batch(chunk))
+                    notify_participation()  # as a web process's participation does (PostgreSQL)
                 pending.append((max(e.pk or 0 for e in saved), time.monotonic()))
             time.sleep(0.05)
             mark = Watermark.objects.get(name=WATERMARK).last_id

@@ -18,7 +18,7 @@ from saidao.regions.models import Region
 from .aggregator import roll_up
 from .models import MemberSnapshot, ParticipationEvent
 from .ranks import ranks_invalidate
-from .runner import ensure_embedded_aggregator
+from .runner import ensure_embedded_aggregator, notify_participation
 
 
 def participation_record(
@@ -40,6 +40,7 @@ def participation_record(
         return existing
     try:
         with transaction.atomic():
+            notify_participation()  # delivered on commit: wakes a scaled aggregator
             return ParticipationEvent.objects.create(
                 campaign=campaign,
                 worker=worker,
@@ -84,6 +85,7 @@ def participation_void(*, actor: Any, event: ParticipationEvent, reason: str) ->
         },
     )
     audit_record(actor=actor, action="participation.void", target=event, data={"reason": reason})
+    notify_participation()
     transaction.on_commit(ensure_embedded_aggregator)
     return void
 
