@@ -104,17 +104,10 @@ def _listen(stop: threading.Event, ready: threading.Event) -> None:
     reopened after an error (the runner's own look catches what a reconnect misses)."""
     import psycopg
 
-    s = connection.settings_dict
-    params = {
-        "dbname": s["NAME"],
-        "user": s["USER"] or None,
-        "password": s["PASSWORD"] or None,
-        "host": s["HOST"] or None,
-        "port": s["PORT"] or None,
-    }
+    params = connection.get_connection_params()  # Django's own: OPTIONS (sslmode...) included
     while not stop.is_set():
         try:
-            with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
+            with psycopg.connect(**params, autocommit=True) as conn:
                 conn.execute(f"LISTEN {CHANNEL}")
                 ready.set()
                 while not stop.is_set():
