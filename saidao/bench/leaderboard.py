@@ -313,12 +313,12 @@ def run_phase(options: LeaderboardBenchOptions, log: Log) -> dict[str, Any]:
     import time
 
     from django.core.management import call_command
-    from django.db import connection, connections
+    from django.db import connection, connections, transaction
 
     from saidao.leaderboards import ranks
     from saidao.leaderboards.aggregator import WATERMARK, aggregate_all
     from saidao.leaderboards.models import Watermark
-    from saidao.leaderboards.runner import run_forever
+    from saidao.leaderboards.runner import notify_participation, run_forever
 
     t0 = time.monotonic()
     call_command("migrate", verbosity=0, interactive=False)
@@ -360,6 +360,16 @@ def run_phase(options: LeaderboardBenchOptions, log: Log) -> dict[str, Any]:
     eps = folded / (time.monotonic() - started)
     log(f"{connection.vendor}: aggregator {folded:,} events at {eps:,.0f} events/s")
 
+    # The rank index loads the campaign (as the web process does on its first read), and is
+    # then kept current by the aggregator's flushes during the freshness phase below.
+    from saidao.leaderboards import selectors
+
+    index = ranks.rank_index()
+    t0 = time.monotonic()
+    index.rebuild(campaign.pk)
+    rebuild_s = time.monotonic() - t0
+    log(f"{connection.vendor}: {type(index).__name__} loaded in {rebuild_s:.2f} s")
+
     # freshness: insert at a steady rate while the aggregator runs beside
     stop = threading.Event()
     agg = threading.Thread(target=run_forever, kwargs={"stop": stop}, daemon=True)
@@ -371,7 +381,9 @@ def run_phase(options: LeaderboardBenchOptions, log: Log) -> dict[str, Any]:
     try:
         while time.monotonic() < end or pending:
             if time.monotonic() < end:
-                saved = ParticipationEvent.objects.bulk_create(maker.batch(chunk))
+                with transaction.atomic():
+                    saved = ParticipationEvent.objects.bulk_create(maker.batch(chunk))
+                    notify_participation()  # as a web process's participation does (PostgreSQL)
                 pending.append((max(e.pk or 0 for e in saved), time.monotonic()))
             time.sleep(0.05)
             mark = Watermark.objects.get(name=WATERMARK).last_id
@@ -385,32 +397,27 @@ def run_phase(options: LeaderboardBenchOptions, log: Log) -> dict[str, Any]:
         agg.join(timeout=30)
     log(f"{connection.vendor}: freshness p99 {_pct(lags, 99):.3f} s")
 
-    from django.conf import settings
-
-    index = (
-        ranks.RedisRankIndex(settings.REDIS_URL) if settings.REDIS_URL else ranks.MemoryRankIndex()
-    )
-    t0 = time.monotonic()
-    index.rebuild(campaign.pk)
-    rebuild_s = time.monotonic() - t0
+    # Reads as the pages make them: through the selectors (the index, then the rows' names),
+    # each read with its campaign's epoch check. The organizations asked about are read first.
     rng = random.Random(9)  # noqa: S311 - synthetic reads
-    levels = [LEVELS[d] for d in range(1, len(tree.by_depth))]
+    picks = [
+        (d, rng.choice(tree.by_depth[d]))
+        for d in (rng.randrange(1, len(tree.by_depth)) for _i in range(options.reads))
+    ]
+    orgs = Organization.objects.in_bulk([pk for _d, pk in picks])
     timings: dict[str, list[float]] = {"top50": [], "rank": [], "around": []}
-    for _i in range(options.reads):
-        d = rng.randrange(1, len(tree.by_depth))
-        org = rng.choice(tree.by_depth[d])
-        scope = ranks.Scope.level(LEVELS[d])
+    for d, pk in picks:
+        org = orgs[pk]
         s = time.perf_counter()
-        index.top(campaign.pk, "all", scope, "count", 50)
+        selectors.top(campaign=campaign, level=LEVELS[d], limit=50)
         m = time.perf_counter()
-        index.rank(campaign.pk, "all", scope, org)
+        selectors.rank_of(campaign=campaign, organization=org)
         r = time.perf_counter()
-        index.around(campaign.pk, "all", scope, org, "count", 5)
+        selectors.window(campaign=campaign, organization=org, size=5)
         a = time.perf_counter()
         timings["top50"].append((m - s) * 1000)
         timings["rank"].append((r - m) * 1000)
         timings["around"].append((a - r) * 1000)
-    del levels
     connections.close_all()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out: dict[str, Any] = {
@@ -586,7 +593,7 @@ def scaled_servers(root: Path, log: Log, pids: list[int]) -> Iterator[dict[str, 
 
 
 def _child(
-    options: LeaderboardBenchOptions, env: dict[str, str], root: Path, log: Log, deadline: float
+    options: LeaderboardBenchOptions, env: dict[str, str], root: Path, deadline: float
 ) -> dict[str, Any]:
     args = [
         "bench",
@@ -616,12 +623,12 @@ def run_leaderboard_bench(options: LeaderboardBenchOptions, log: Log) -> dict[st
         env["SAIDAO_VAR_DIR"] = str(root / "embedded")
         env["SAIDAO_AGGREGATOR"] = "manual"
         log(f"embedded: SQLite in {root / 'embedded'}")
-        report["embedded"] = _child(options, env, root, log, deadline)
+        report["embedded"] = _child(options, env, root, deadline)
         why = scaled_available()
         if why is None:
             with scaled_servers(root, log, pids) as urls:
                 scaled_env = {**env, **urls, "SAIDAO_VAR_DIR": str(root / "scaled")}
-                report["scaled"] = _child(options, scaled_env, root, log, deadline)
+                report["scaled"] = _child(options, scaled_env, root, deadline)
         else:
             log(f"scaled: skipped, {why}")
             report["scaled"] = None

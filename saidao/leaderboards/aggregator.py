@@ -206,7 +206,11 @@ def _upsert_orgs(rows: dict[tuple[int, int, str], tuple[int, int]], at: dt.datet
         f"SELECT *, %s FROM ({select}) AS d WHERE true "  # WHERE: SQLite's upsert grammar
         "ON CONFLICT (campaign_id, organization_id, kind) DO UPDATE SET "
         f"own = {table}.own + excluded.own, subtree = {table}.subtree + excluded.subtree, "
-        "reached_at = excluded.reached_at"
+        # the time the ranked count (subtree) was reached: a row whose own count moved while
+        # its subtree count did not (a void and a new participant below it) keeps its time,
+        # as the rank index (which hears only subtree deltas) does
+        f"reached_at = CASE WHEN excluded.subtree <> 0 THEN excluded.reached_at "
+        f"ELSE {table}.reached_at END"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [at, *params])

@@ -262,7 +262,7 @@ def leaderboard_rank(
         siblings = selectors.rank_of(
             campaign=campaign, organization=org, kind=kind, among="siblings"
         )
-        members = selectors.members_of(campaign=campaign).get(org.pk, 0)
+        members = selectors.members_of(campaign=campaign, organization_ids=[org.pk]).get(org.pk, 0)
         participants = (
             OrgTally.objects.filter(campaign=campaign, organization=org, kind=kind)
             .values_list("subtree", flat=True)

@@ -173,6 +173,23 @@ class Watermark(models.Model):
         return f"{self.name}@{self.last_id}"
 
 
+class RankEpoch(models.Model):
+    """A counter bumped whenever tallies or member counts change outside the aggregator's
+    flushes (an officer's member refresh, ``reconcile --repair``, ``rebuild-ranks``): a rank
+    index that loaded a campaign at another epoch reloads it on its next read, in any process.
+    ``key`` is ``all`` (every campaign) or ``c:<campaign id>``."""
+
+    key = models.CharField(max_length=32, unique=True)
+    n = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key}#{self.n}"
+
+
 class MemberSnapshot(models.Model):
     """An organization's member count frozen for a campaign, the denominator of its rate."""
 

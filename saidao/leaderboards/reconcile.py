@@ -20,6 +20,7 @@ from .aggregator import (
     roll_up,
 )
 from .models import OrgTally, Participant, Watermark, ZoneTally
+from .ranks import ranks_invalidate
 
 
 @dataclass
@@ -111,3 +112,4 @@ def _rebuild(up_to: int) -> None:
     _insert_participants(folded.new, now)
     _upsert_orgs(roll_up(folded.org_delta), now)
     _upsert_zones(folded.zone_delta, now)
+    ranks_invalidate()  # every campaign's tallies were rewritten: every index reloads

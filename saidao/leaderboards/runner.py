@@ -18,7 +18,9 @@ from .aggregator import BATCH, MAX_BATCH, Flush, Lineage, aggregate_once, next_b
 
 log = logging.getLogger(__name__)
 IDLE_SLEEP_S = 0.2  # when drained, look again this often (or sooner when woken)
+LISTEN_IDLE_S = 2.0  # the same on PostgreSQL, where commits wake it by NOTIFY: a safety net
 MIN_GAP_S = 0.05  # when woken, wait this long first, so that a burst makes one batch
+CHANNEL = "saidao_participation"  # NOTIFY'd by each participation's transaction (PostgreSQL)
 
 Listener = Callable[[Flush], None]
 _listeners: list[Listener] = []
@@ -88,11 +90,46 @@ def wake() -> None:
     _wake.set()
 
 
+def notify_participation() -> None:
+    """Inside a transaction that appends participation events: on PostgreSQL, a NOTIFY that
+    reaches every listening aggregator when (and only if) it commits. Not in embedded mode,
+    where the commit wakes the process's own thread (``ensure_embedded_aggregator``)."""
+    if connection.vendor == "postgresql" and settings.SAIDAO_AGGREGATOR != "thread":
+        with connection.cursor() as cursor:
+            cursor.execute(f"NOTIFY {CHANNEL}")
+
+
+def _listen(stop: threading.Event, ready: threading.Event) -> None:
+    """Wake the runner on each NOTIFY of ``CHANNEL``: a connection of its own in autocommit,
+    reopened after an error (the runner's own look catches what a reconnect misses)."""
+    import psycopg
+
+    params = connection.get_connection_params()  # Django's own: OPTIONS (sslmode...) included
+    while not stop.is_set():
+        try:
+            with psycopg.connect(**params, autocommit=True) as conn:
+                conn.execute(f"LISTEN {CHANNEL}")
+                ready.set()
+                while not stop.is_set():
+                    for _n in conn.notifies(timeout=0.5, stop_after=1):
+                        wake()
+        except Exception:
+            log.exception("aggregator LISTEN failed; retrying")
+            ready.clear()
+            stop.wait(1.0)
+
+
+listening = threading.Event()  # set while run_forever's LISTEN connection is open (tests)
+
+
 def run_forever(
     *, batch: int = BATCH, max_batch: int = MAX_BATCH, stop: threading.Event | None = None
 ) -> None:
     """Fold events as they come: batches of ``batch`` while keeping up, doubling up to
     ``max_batch`` while behind; when drained, wait until woken or ``IDLE_SLEEP_S``.
+
+    On PostgreSQL a thread LISTENs for the NOTIFY each participation's commit sends (from any
+    web process) and wakes the loop, which then looks by itself only every ``LISTEN_IDLE_S``.
 
     The database connection is kept between batches (a new SQLite connection would start with
     a cold page cache every time) and closed after an error or when stopping.
@@ -101,6 +138,14 @@ def run_forever(
     snapshotted: set[int] = set()
     lineage = Lineage()
     size = batch
+    listener: threading.Thread | None = None
+    stop_listening = threading.Event()
+    if connection.vendor == "postgresql":
+        listening.clear()
+        listener = threading.Thread(
+            target=_listen, args=(stop_listening, listening), name="saidao-listen", daemon=True
+        )
+        listener.start()
     try:
         while not stop.is_set():
             _wake.clear()  # a wake during the batch below makes the next wait short
@@ -116,8 +161,12 @@ def run_forever(
             behind = flush.events >= size
             size = next_batch(size, flush.events, batch=batch, max_batch=max_batch)
             if not behind and not stop.wait(MIN_GAP_S):
-                _wake.wait(IDLE_SLEEP_S - MIN_GAP_S)
+                idle = LISTEN_IDLE_S if listening.is_set() else IDLE_SLEEP_S
+                _wake.wait(idle - MIN_GAP_S)
     finally:
+        stop_listening.set()
+        if listener is not None:
+            listener.join(timeout=5)
         connection.close()
 
 

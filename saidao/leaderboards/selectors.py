@@ -1,26 +1,47 @@
-"""Reads of the leaderboards: totals, top N by count or by rate, ranks and windows.
+"""Reads of the leaderboards: totals, top N by count or by rate, ranks, windows and zones.
+
+Rankings are answered from the rank index (``ranks.rank_index()``: in memory when embedded,
+Redis when scaled), never by scanning the tallies; only the rows returned are completed from the
+database (names and levels: one query per ``HYDRATE_CHUNK`` rows). Each read first checks that
+the index holds the campaign as the database has it (one query, its ``RankEpoch``; see
+``ranks``).
 
 Ranking is competition ranking (1, 2, 2, 4): an organization's rank is one more than the number
 of organizations in the same ranking with a strictly better value. Ties are listed by the time
-the count was reached (earlier first), then by the organization's id.
+the count was reached (earlier first), then by the organization's id; the ``reached_at`` shown is
+the one the order used.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import heapq
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from django.conf import settings
-from django.db.models import QuerySet
+from django.db import connection
 
 from saidao.campaigns.models import Campaign
 from saidao.orgs.models import Organization
+from saidao.regions.models import Region
 
-from .models import ALL, MemberSnapshot, OrgTally, ZoneTally
+from .models import ALL, MemberSnapshot, OrgTally
+from .ranks import (
+    Ranked,
+    RankIndex,
+    Scope,
+    Zone,
+    campaign_stamp,
+    from_us,
+    rank_index,
+    read_epoch,
+    rerank,
+)
 
 By = Literal["count", "rate"]
+PAGE = 5000  # rows read from the index at a time when a whole ranking is wanted
+HYDRATE_CHUNK = 900  # organization ids per query (below SQLite's old 999-parameter limit)
 
 
 @dataclass(frozen=True)
@@ -43,70 +64,131 @@ def participants_count(*, campaign: Campaign, kind: str = ALL) -> int:
     return t.subtree if t else 0
 
 
-def participants_by_province(*, campaign: Campaign, kind: str = ALL) -> list[dict[str, Any]]:
-    """Participants per provincial zone, most first."""
-    rows = (
-        ZoneTally.objects.filter(campaign=campaign, kind=kind, region__level="province", n__gt=0)
-        .values("region_id", "region__name", "n")
-        .order_by("-n", "reached_at", "region_id")
+def _index(campaign: Campaign) -> RankIndex:
+    """The index, holding this campaign as the database has it now."""
+    index = rank_index()
+    index.ensure(campaign.pk, stamp=campaign_stamp(campaign), epoch=read_epoch(campaign.pk))
+    return index
+
+
+def _zones(campaign: Campaign, kind: str, zone: Zone) -> list[dict[str, Any]]:
+    rows = _index(campaign).zones(campaign.pk, kind, zone)
+    if not rows:
+        return []
+    names = dict(
+        Region.objects.filter(code__in=[r.region_id for r in rows]).values_list("code", "name")
     )
-    return [dict(r) for r in rows]
+    return [
+        {"region_id": r.region_id, "region__name": names.get(r.region_id, ""), "n": r.participants}
+        for r in rows
+    ]
+
+
+def participants_by_province(*, campaign: Campaign, kind: str = ALL) -> list[dict[str, Any]]:
+    """Participants per provincial zone, most first (then time reached, then code)."""
+    return _zones(campaign, kind, "province")
 
 
 def participants_by_city(*, campaign: Campaign, kind: str = ALL) -> list[dict[str, Any]]:
-    """Participants per city zone, most first (a municipality is its own city zone)."""
-    rows = (
-        ZoneTally.objects.filter(campaign=campaign, kind=kind, n__gt=0)
-        .exclude(region__level="province", region__kind__in=["province", "autonomous_region"])
-        .exclude(region__kind="sar")
-        .values("region_id", "region__name", "n")
-        .order_by("-n", "reached_at", "region_id")
-    )
-    return [dict(r) for r in rows]
+    """Participants per city zone, most first (a municipality is its own city zone; a special
+    administrative region is none)."""
+    return _zones(campaign, kind, "city")
 
 
-def members_of(*, campaign: Campaign) -> dict[int, int]:
-    """The frozen member count of each organization's subtree for this campaign."""
-    return dict(
-        MemberSnapshot.objects.filter(campaign=campaign).values_list("organization_id", "subtree")
-    )
+def members_of(
+    *, campaign: Campaign, organization_ids: Iterable[int] | None = None
+) -> dict[int, int]:
+    """The frozen member count of each organization's subtree for this campaign: of the
+    organizations given (one query), or of every organization (a whole campaign: avoid)."""
+    qs = MemberSnapshot.objects.filter(campaign=campaign)
+    if organization_ids is not None:
+        qs = qs.filter(organization_id__in=list(organization_ids))
+    return dict(qs.values_list("organization_id", "subtree"))
 
 
-def _scope(
-    campaign: Campaign, kind: str, *, level: str | None, parent: Organization | None
-) -> QuerySet[OrgTally]:
-    qs = OrgTally.objects.filter(campaign=campaign, kind=kind)
-    if level:
-        qs = qs.filter(organization__level=level)
-    if parent is not None:
-        qs = qs.filter(organization__parent=parent)
-    return qs
-
-
-def _rows(
-    tallies: list[OrgTally], members: dict[int, int], value: Callable[[OrgTally], float]
-) -> list[Row]:
-    out: list[Row] = []
-    previous: float | None = None
-    rank = 0
-    for i, t in enumerate(tallies, start=1):
-        v = value(t)
-        if v != previous:
-            rank, previous = i, v
-        m = members.get(t.organization_id, 0)
+def _hydrate(ranked: list[Ranked]) -> list[Row]:
+    """Rows for ranked entries: names and levels read for these organizations only."""
+    orgs: dict[int, tuple[str, str]] = {}
+    ids = [r.organization_id for r in ranked]
+    table = Organization._meta.db_table
+    # plain SQL: for a top-50 page the ORM's own work was several times the query's
+    with connection.cursor() as cursor:
+        for i in range(0, len(ids), HYDRATE_CHUNK):
+            chunk = ids[i : i + HYDRATE_CHUNK]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"SELECT id, name, level FROM {table} WHERE id IN ({marks})", chunk)  # noqa: S608 - our table, values as parameters
+            orgs.update((pk, (name, level)) for pk, name, level in cursor.fetchall())
+    out = []
+    for r in ranked:
+        found = orgs.get(r.organization_id)
+        if found is None:
+            continue  # deleted since (its tallies went with it; the index follows on rebuild)
         out.append(
             Row(
-                rank=rank,
-                organization_id=t.organization_id,
-                name=t.organization.name,
-                level=t.organization.level,
-                participants=t.subtree,
-                members=m,
-                rate=(t.subtree / m) if m else None,
-                reached_at=t.reached_at,
+                rank=r.rank,
+                organization_id=r.organization_id,
+                name=found[0],
+                level=found[1],
+                participants=r.participants,
+                members=r.members,
+                rate=(r.participants / r.members) if r.members else None,
+                reached_at=from_us(r.reached_us),
             )
         )
     return out
+
+
+def _pages(index: RankIndex, campaign_id: int, kind: str, scope: Scope, by: By) -> Iterator[Ranked]:
+    """A whole ranking, read from the index a page at a time."""
+    start = 0
+    while True:
+        page = index.page(campaign_id, kind, scope, by, start, PAGE)
+        yield from page
+        if len(page) < PAGE:
+            return
+        start += PAGE
+
+
+def _sort_key(r: Ranked) -> tuple[float, int, int]:
+    return (-r.value, r.reached_us, r.organization_id)
+
+
+def _ranked(
+    campaign: Campaign,
+    by: By,
+    kind: str,
+    level: str | None,
+    parent: Organization | None,
+    limit: int | None,
+) -> list[Ranked]:
+    """The first ``limit`` entries (all when None) of a ranking, with their ranks."""
+    index = _index(campaign)
+    c = campaign.pk
+    if parent is not None and level:
+        # a parent's children of one level: the children's ranking, filtered and re-ranked
+        wanted = set(
+            Organization.objects.filter(parent=parent, level=level).values_list("pk", flat=True)
+        )
+        rows = [
+            r
+            for r in _pages(index, c, kind, Scope.children(parent.pk), by)
+            if r.organization_id in wanted
+        ]
+        return rerank(rows[:limit] if limit is not None else rows)
+    if parent is not None or level:
+        scope = Scope.children(parent.pk) if parent is not None else Scope.level(str(level))
+        if limit is not None:
+            return index.page(c, kind, scope, by, 0, limit)
+        return list(_pages(index, c, kind, scope, by))
+    # every organization: the levels' rankings merged (the same order, so merging is exact)
+    if limit is not None:
+        parts: list[Iterable[Ranked]] = [
+            index.page(c, kind, Scope.level(lv), by, 0, limit) for lv in Organization.Level.values
+        ]
+    else:
+        parts = [_pages(index, c, kind, Scope.level(lv), by) for lv in Organization.Level.values]
+    merged = list(heapq.merge(*parts, key=_sort_key))
+    return rerank(merged[:limit] if limit is not None else merged)
 
 
 def ranking(
@@ -120,20 +202,9 @@ def ranking(
     """The whole ranking of a level (or of ``parent``'s children), by participants or by rate.
 
     Rate ranks only organizations with at least ``SAIDAO_RATE_MIN_MEMBERS`` members frozen.
+    Read from the index a page at a time (exports).
     """
-    qs = _scope(campaign, kind, level=level, parent=parent).select_related("organization")
-    members = members_of(campaign=campaign)
-    if by == "rate":
-        floor = settings.SAIDAO_RATE_MIN_MEMBERS
-        tallies = [t for t in qs if members.get(t.organization_id, 0) >= floor]
-
-        def rate(t: OrgTally) -> float:
-            return t.subtree / members[t.organization_id]
-
-        tallies.sort(key=lambda t: (-rate(t), t.reached_at, t.organization_id))
-        return _rows(tallies, members, rate)
-    tallies = list(qs.order_by("-subtree", "reached_at", "organization_id"))
-    return _rows(tallies, members, lambda t: float(t.subtree))
+    return _hydrate(_ranked(campaign, by, kind, level, parent, None))
 
 
 def top(
@@ -146,11 +217,13 @@ def top(
     limit: int = 50,
 ) -> list[Row]:
     """The first ``limit`` rows of a ranking."""
-    if by == "count":
-        qs = _scope(campaign, kind, level=level, parent=parent).select_related("organization")
-        tallies = list(qs.order_by("-subtree", "reached_at", "organization_id")[:limit])
-        return _rows(tallies, members_of(campaign=campaign), lambda t: float(t.subtree))
-    return ranking(campaign=campaign, by=by, kind=kind, level=level, parent=parent)[:limit]
+    return _hydrate(_ranked(campaign, by, kind, level, parent, max(0, limit)))
+
+
+def _scope_of(organization: Organization, among: Literal["level", "siblings"]) -> Scope:
+    if among == "siblings":
+        return Scope.children(organization.parent_id)
+    return Scope.level(organization.level)
 
 
 def rank_of(
@@ -161,15 +234,7 @@ def rank_of(
     among: Literal["level", "siblings"] = "level",
 ) -> tuple[int, int] | None:
     """(rank, out of how many) by participants, among the organization's level or siblings."""
-    scope = OrgTally.objects.filter(campaign=campaign, kind=kind)
-    if among == "siblings":
-        scope = scope.filter(organization__parent_id=organization.parent_id)
-    else:
-        scope = scope.filter(organization__level=organization.level)
-    mine = scope.filter(organization=organization).first()
-    if mine is None:
-        return None
-    return scope.filter(subtree__gt=mine.subtree).count() + 1, scope.count()
+    return _index(campaign).rank(campaign.pk, kind, _scope_of(organization, among), organization.pk)
 
 
 def window(
@@ -181,13 +246,13 @@ def window(
     size: int = 5,
 ) -> list[Row]:
     """The rows around an organization in its level's ranking: ``size`` above and below."""
-    rows = ranking(campaign=campaign, by=by, kind=kind, level=organization.level)
-    at = next((i for i, r in enumerate(rows) if r.organization_id == organization.pk), None)
-    if at is None:
-        return []
-    return rows[max(0, at - size) : at + size + 1]
+    index = _index(campaign)
+    scope = Scope.level(organization.level)
+    return _hydrate(index.around(campaign.pk, kind, scope, organization.pk, by, max(0, size)))
 
 
 def children_by_rate(*, campaign: Campaign, parent: Organization, kind: str = ALL) -> list[Row]:
     """The sub-organizations of ``parent`` by rate, worst first: who needs a push."""
-    return list(reversed(ranking(campaign=campaign, by="rate", kind=kind, parent=parent)))
+    index = _index(campaign)
+    rows = list(_pages(index, campaign.pk, kind, Scope.children(parent.pk), "rate"))
+    return _hydrate(rows[::-1])

@@ -17,8 +17,8 @@ from saidao.regions.models import Region
 
 from .aggregator import roll_up
 from .models import MemberSnapshot, ParticipationEvent
-from .ranks import rank_index
-from .runner import ensure_embedded_aggregator
+from .ranks import ranks_invalidate
+from .runner import ensure_embedded_aggregator, notify_participation
 
 
 def participation_record(
@@ -40,6 +40,7 @@ def participation_record(
         return existing
     try:
         with transaction.atomic():
+            notify_participation()  # delivered on commit: wakes a scaled aggregator
             return ParticipationEvent.objects.create(
                 campaign=campaign,
                 worker=worker,
@@ -84,6 +85,7 @@ def participation_void(*, actor: Any, event: ParticipationEvent, reason: str) ->
         },
     )
     audit_record(actor=actor, action="participation.void", target=event, data={"reason": reason})
+    notify_participation()
     transaction.on_commit(ensure_embedded_aggregator)
     return void
 
@@ -121,7 +123,7 @@ def member_snapshot_take(*, campaign: Campaign, actor: Any = None) -> int:
         ],
         batch_size=1000,
     )
-    transaction.on_commit(lambda: _rebuild_ranks(campaign.pk))  # rates changed
+    ranks_invalidate(campaign_id=campaign.pk)  # rates changed: every index reloads it
     if actor is not None:
         audit_record(
             actor=actor,
@@ -130,10 +132,6 @@ def member_snapshot_take(*, campaign: Campaign, actor: Any = None) -> int:
             data={"orgs": len(subtree)},
         )
     return len(subtree)
-
-
-def _rebuild_ranks(campaign_id: int) -> None:
-    rank_index().rebuild(campaign_id)
 
 
 def member_snapshots_ensure(*, campaign_ids: set[int]) -> None:

@@ -114,13 +114,12 @@ def mine(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign, org = view.campaign, view.root
     rank = selectors.rank_of(campaign=campaign, organization=org, among="siblings")
     children = selectors.children_by_rate(campaign=campaign, parent=org)
-    members = selectors.members_of(campaign=campaign)
     counted = {r.organization_id for r in children}
-    unranked = [
-        (c, members.get(c.pk, 0))
-        for c in Organization.objects.filter(parent=org).order_by("path")
-        if c.pk not in counted
+    others = [
+        c for c in Organization.objects.filter(parent=org).order_by("path") if c.pk not in counted
     ]
+    members = selectors.members_of(campaign=campaign, organization_ids=[c.pk for c in others])
+    unranked = [(c, members.get(c.pk, 0)) for c in others]
     scope = [
         o
         for o in organizations_for_officer(user=request.user).order_by("path")[:200]

@@ -1,4 +1,4 @@
-"""The rank index (in memory, and Redis against a real redis-server) against the selectors."""
+"""The rank index (in memory, and Redis against a real redis-server) against a plain recount."""
 
 from __future__ import annotations
 
@@ -9,19 +9,22 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 
 from saidao.bench.leaderboard import EventMaker, build_tree, make_campaign, make_workers
 from saidao.core.tests.services import redis_server
 from saidao.leaderboards import selectors
 from saidao.leaderboards.aggregator import aggregate_once
-from saidao.leaderboards.models import TALLY_KINDS, MemberSnapshot, ParticipationEvent
+from saidao.leaderboards.models import TALLY_KINDS, MemberSnapshot, OrgTally, ParticipationEvent
 from saidao.leaderboards.ranks import (
     BYS,
     MemoryRankIndex,
     RankIndex,
     RedisRankIndex,
     Scope,
+    from_us,
 )
+from saidao.leaderboards.tests.recount import expected_ranking
 from saidao.orgs.models import Organization
 
 pytestmark = pytest.mark.django_db
@@ -37,25 +40,28 @@ def index(request: pytest.FixtureRequest, regions: None) -> Iterator[RankIndex]:
 
 
 def _scopes() -> list[tuple[Scope, dict[str, Any]]]:
-    """Every level and every parent's children, with the selectors' arguments for the same."""
+    """Every level and every parent's children, with the recount's arguments for the same."""
     out: list[tuple[Scope, dict[str, Any]]] = []
     for level in Organization.objects.values_list("level", flat=True).distinct():
         out.append((Scope.level(level), {"level": level}))
     for parent in Organization.objects.filter(children__isnull=False).distinct():
-        out.append((Scope.children(parent.pk), {"parent": parent}))
+        out.append((Scope.children(parent.pk), {"parent_id": parent.pk, "any_parent": False}))
     return out
 
 
 def _assert_agrees(index: RankIndex, campaign: Any) -> int:
-    """top, rank and around of every ranking equal the selectors' ranking; returns rows seen."""
+    """top, rank and around of every ranking equal a plain recount from the tallies; returns
+    rows seen."""
     seen = 0
     for scope, where in _scopes():
         for kind in TALLY_KINDS:
             for by in BYS:
-                expected = selectors.ranking(campaign=campaign, by=by, kind=kind, **where)
+                expected = expected_ranking(campaign, by=by, kind=kind, **where)
                 want = [(r.rank, r.organization_id, r.participants) for r in expected]
                 got = index.top(campaign.pk, kind, scope, by, limit=len(expected) + 5)
                 assert [(r.rank, r.organization_id, r.participants) for r in got] == want
+                assert [from_us(r.reached_us) for r in got] == [r.reached_at for r in expected]
+                assert index.size(campaign.pk, kind, scope, by) == len(expected)
                 for i, row in enumerate(expected):
                     assert index.rank(campaign.pk, kind, scope, row.organization_id, by) == (
                         row.rank,
@@ -85,12 +91,13 @@ def _world(seed: int, orgs: int = 40, workers: int = 120) -> tuple[Any, EventMak
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_index_agrees_with_selectors_after_incremental_applies(
+def test_index_agrees_with_a_recount_after_incremental_applies(
     index: RankIndex, seed: int, settings: Any
 ) -> None:
     """Random events (repeats, voids) in batches: after each batch is applied to the index from
     its flush alone, every ranking (each level, each parent's children; each kind; by count and
-    by rate) lists the same organizations with the same competition ranks as the selectors, and
+    by rate) lists the same organizations with the same competition ranks and times reached as
+    a recount from the tables, and
     rank() and around() agree for every organization."""
     settings.SAIDAO_RATE_MIN_MEMBERS = 10
     campaign, maker = _world(seed)
@@ -149,7 +156,7 @@ def test_competition_ranking_with_ties_ordered_by_time_reached(index: RankIndex)
 def test_redis_flushed_ranks_come_back_from_the_database(regions: None, settings: Any) -> None:
     """After FLUSHALL, the first read of a campaign rebuilds it from the tallies (PostgreSQL or
     SQLite), and so does an explicit rebuild(): the answers equal those before the flush and
-    the selectors'."""
+    a recount's."""
     settings.SAIDAO_RATE_MIN_MEMBERS = 10
     campaign, maker = _world(7)
     ParticipationEvent.objects.bulk_create(maker.batch(150))
@@ -190,16 +197,26 @@ def test_memory_index_loads_lazily_and_ignores_flushes_it_already_read(regions: 
 
 def test_rebuild_ranks_command_reloads_a_flushed_redis(regions: None, settings: Any) -> None:
     """`saidao leaderboard rebuild-ranks` reloads every campaign into a flushed Redis (and one
-    with --campaign), with the same answers as before; without Redis it says there is nothing
-    to do (the in-memory index loads from the tallies in the web process)."""
+    with --campaign), with the same answers as before; without Redis it bumps the epoch, so an
+    in-memory index (the web process's) already loaded answers a tally written behind its back
+    on its next read."""
     campaign, maker = _world(8)
     ParticipationEvent.objects.bulk_create(maker.batch(100))
     while aggregate_once().events:
         pass
     settings.REDIS_URL = ""
+    level = Organization.Level.PROVINCIAL
+    first = selectors.top(campaign=campaign, level=level)[0]  # the process's index, loaded
+    OrgTally.objects.filter(
+        campaign=campaign, organization_id=first.organization_id, kind="all"
+    ).update(subtree=F("subtree") + 1000)
+    assert selectors.top(campaign=campaign, level=level)[0].participants == first.participants
     out = StringIO()
     call_command("leaderboard", "rebuild-ranks", stdout=out)
     assert "no REDIS_URL" in out.getvalue()
+    assert selectors.top(campaign=campaign, level=level)[0].participants == (
+        first.participants + 1000
+    )
     with redis_server() as url:
         settings.REDIS_URL = url
         index = RedisRankIndex(url)

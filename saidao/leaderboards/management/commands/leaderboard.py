@@ -6,8 +6,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
-from saidao.leaderboards.ranks import RedisRankIndex
+from saidao.leaderboards.ranks import RedisRankIndex, ranks_invalidate
 from saidao.leaderboards.reconcile import reconcile
 
 
@@ -15,7 +16,7 @@ class Command(BaseCommand):
     help = (
         "`saidao leaderboard reconcile [--repair]`: recount the tallies from the events. "
         "`saidao leaderboard rebuild-ranks [--campaign ID]`: reload the Redis rank index from the "
-        "tallies."
+        "tallies (the in-memory index of the web process reloads on its next read)."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -40,17 +41,20 @@ class Command(BaseCommand):
             raise CommandError("counters differ from the recount; run with --repair")
 
     def _rebuild_ranks(self, campaign_id: int | None) -> None:
-        # The in-memory index lives in the web process, which loads each campaign from the
-        # tallies on its first read after a start: there is nothing for this process to rebuild.
+        # The epoch bump makes every process's index reload the campaign (or every campaign)
+        # on its next read: the web process's in-memory index too, which this process cannot
+        # reach. Redis is reloaded here, right away.
+        started = time.monotonic()
+        with transaction.atomic():
+            ranks_invalidate(campaign_id=campaign_id, rebuild_here=False)
+        which = f"campaign {campaign_id}" if campaign_id is not None else "every campaign"
         if not settings.REDIS_URL:
             self.stdout.write(
-                "rebuild-ranks: no REDIS_URL; the in-memory index loads from the tallies "
-                "when the web process starts reading"
+                f"rebuild-ranks: no REDIS_URL; the in-memory index reloads {which} from the "
+                "tallies on its next read"
             )
             return
-        started = time.monotonic()
         RedisRankIndex(settings.REDIS_URL).rebuild(campaign_id)
-        which = f"campaign {campaign_id}" if campaign_id is not None else "every campaign"
         self.stdout.write(
             f"rebuild-ranks: {which} reloaded into Redis in {time.monotonic() - started:.1f} s"
         )
