@@ -31,6 +31,9 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
 )
+# Django tries URL patterns in order and records each one it passes over, so the routes a
+# contest's thousands of workers hit at once (starts, answer saves) come first.
+api.add_router("", quizzes_router)
 api.add_router("", regions_router)
 api.add_router("", orgs_router)
 api.add_router("", accounts_router)
@@ -39,7 +42,6 @@ api.add_router("", campaigns_router)
 api.add_router("", entries_router)
 api.add_router("", leaderboards_router)
 api.add_router("", certificates_router)
-api.add_router("", quizzes_router)
 api.add_router("", competitions_router)
 
 
