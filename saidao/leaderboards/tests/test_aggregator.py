@@ -3,6 +3,7 @@ from __future__ import annotations
 import threading
 import time
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -245,3 +246,20 @@ def test_idle_passes_do_not_retake_an_empty_member_snapshot(
         stop.set()
         thread.join(timeout=10)
     assert taken == []
+
+
+def test_an_idle_pass_reads_without_taking_the_writers_lock(
+    campaign: Campaign, tree: Tree, django_assert_num_queries: Any
+) -> None:
+    """With nothing past the watermark, a pass is two plain reads and no transaction (on
+    SQLite a transaction here takes the one writer's lock, which web requests then wait for);
+    an event recorded afterwards is folded by the next pass."""
+    _record(campaign, tree.anding_member, "e1")
+    assert aggregate_all() == 1
+    with django_assert_num_queries(2) as ctx:
+        assert aggregate_once().events == 0
+    sql = " ".join(q["sql"].upper() for q in ctx.captured_queries)
+    assert "UPDATE" not in sql and "FOR UPDATE" not in sql and "INSERT" not in sql
+    _record(campaign, tree.anding_member, "q1", kind="quiz")
+    assert aggregate_once().events == 1
+    assert _subtree(campaign, tree.national.pk, "quiz") == 1
