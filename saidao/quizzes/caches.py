@@ -8,6 +8,10 @@
 - Zones: a region's prefecture-level zone, which never changes.
 - Contests: a contest with its campaign, organizer, rules and phases for one second, so the
   quiz phase's switch (and an officer's override) takes effect within a second.
+- Papers being answered: what grading an answer needs of an attempt's questions (their option
+  orders, points, kinds and answers; the attempt's owner, deadline and grace), which does not
+  change during the attempt, kept for a minute so that each save need not read it again.
+  Correct answers stay on the server: nothing here is ever sent.
 
 Every entry is a plain value; none holds a connection. ``write_gate`` and ``write_batched``
 queue this process's contest writes for SQLite's single writer.
@@ -21,7 +25,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.db import connection, transaction
 from django.db.models import Prefetch
@@ -34,6 +38,8 @@ from .models import Contest, Question, QuestionVersion
 POOL_TTL_S = 1.0
 CONTEST_TTL_S = 1.0
 MAX_VERSIONS = 20_000
+ANSWERING_TTL_S = 60.0  # bounds how long another process's change of the grace goes unseen
+MAX_ANSWERING = 20_000
 
 _lock = threading.Lock()
 
@@ -179,9 +185,55 @@ def _contest_read(pk: int, now: float) -> Contest | None:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class GradedItem:
+    """One question of a paper as grading sees it."""
+
+    item_id: int
+    shown: tuple[int, ...]  # the version's option indexes under A, B, C…
+    points: int
+    kind: str
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answering:
+    """An attempt's paper as saving an answer needs it."""
+
+    worker_id: int
+    deadline: Any  # aware datetime
+    grace_s: int
+    partial_credit: str
+    items: dict[int, GradedItem]  # by position
+    read_at: float
+
+
+_answering: OrderedDict[int, Answering] = OrderedDict()
+
+
+def answering(attempt_id: int, worker_id: int) -> Answering | None:
+    """The cached paper of this worker's attempt, if read less than a minute ago."""
+    with _lock:
+        hit = _answering.get(attempt_id)
+    if hit is None or hit.worker_id != worker_id:
+        return None
+    if time.monotonic() - hit.read_at > ANSWERING_TTL_S:
+        return None
+    return hit
+
+
+def answering_put(attempt_id: int, paper: Answering) -> None:
+    with _lock:
+        _answering[attempt_id] = paper
+        _answering.move_to_end(attempt_id)
+        while len(_answering) > MAX_ANSWERING:
+            _answering.popitem(last=False)
+
+
 def clear() -> None:
     """Forget everything (tests, and after an officer's change in this process)."""
     with _lock:
+        _answering.clear()
         _versions.clear()
         _pools.clear()
         _contests.clear()

@@ -46,10 +46,12 @@ contest, issued at the first attempt that finishes (or passes, per the contest).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import json
 import operator
 import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
@@ -988,18 +990,57 @@ def order_json(value: Any) -> list[int]:
     return order
 
 
-def _answer_sql() -> tuple[str, str, str]:
+@functools.cache
+def _answer_sql() -> tuple[str, str, str, str]:
     i, a, c, v = (m._meta.db_table for m in (AttemptItem, Attempt, Contest, QuestionVersion))
-    read = (
-        f'SELECT i.id, i."order", i.points, i.response, a.id, a.status, a.seq, a.deadline, '  # noqa: S608 - our table names; values are parameters
-        f"c.grace_s, c.partial_credit, v.id, v.kind, v.options, v.answer "
+    paper = (
+        f'SELECT a.deadline, c.grace_s, c.partial_credit, i.position, i.id, i."order", '  # noqa: S608 - our table names; values are parameters
+        f"i.points, v.kind, v.options, v.answer "
         f"FROM {i} i JOIN {a} a ON a.id = i.attempt_id JOIN {c} c ON c.id = a.contest_id "
         f"JOIN {v} v ON v.id = i.version_id "
-        f"WHERE i.attempt_id = %s AND a.worker_id = %s AND i.position = %s"
+        f"WHERE i.attempt_id = %s AND a.worker_id = %s"
     )
-    bump = f"UPDATE {a} SET seq = %s WHERE id = %s AND status = %s AND seq < %s"  # noqa: S608
+    bump = (
+        f"UPDATE {a} SET seq = %s "  # noqa: S608 - our table name; values are parameters
+        f"WHERE id = %s AND worker_id = %s AND status = %s AND seq < %s"
+    )
     write = f"UPDATE {i} SET response = %s, answered_at = %s, awarded = %s WHERE id = %s"  # noqa: S608
-    return read, bump, write
+    previous = f"SELECT response FROM {i} WHERE id = %s"  # noqa: S608
+    return paper, bump, write, previous
+
+
+def _answering(attempt_id: int, worker_id: int) -> caches.Answering | None:
+    """What saving an answer needs of the worker's attempt: cached, or read in one statement
+    (None when the worker has no such attempt)."""
+    found = caches.answering(attempt_id, worker_id)
+    if found is not None:
+        return found
+    with connection.cursor() as cursor:
+        cursor.execute(_answer_sql()[0], [attempt_id, worker_id])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    deadline, grace_s, partial_credit = rows[0][:3]
+    items = {
+        position: caches.GradedItem(
+            item_id=item_id,
+            shown=tuple(visible_order(order_json(order), len(_json(options)))),
+            points=points,
+            kind=kind,
+            answer=answer,
+        )
+        for _d, _g, _p, position, item_id, order, points, kind, options, answer in rows
+    }
+    paper = caches.Answering(
+        worker_id=worker_id,
+        deadline=_aware(deadline),
+        grace_s=grace_s,
+        partial_credit=partial_credit,
+        items=items,
+        read_at=time.monotonic(),
+    )
+    caches.answering_put(attempt_id, paper)
+    return paper
 
 
 def attempt_answer(
@@ -1025,42 +1066,49 @@ def _answer(
     *, attempt: Attempt, worker: Any, position: int, choice: str | Sequence[str], seq: int
 ) -> SavedAnswer:
     # Plain values, no model instances: building them was a quarter of a save's Python time.
-    read, bump, write = _answer_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(read, [attempt.pk, worker.pk, position])
-        row = cursor.fetchone()
-    if row is None:
-        if not Attempt.objects.filter(pk=attempt.pk, worker_id=worker.pk).exists():
-            raise NotFound(detail={"attempt": attempt.pk})
+    # What does not change during the attempt comes from the cache; the statements are the
+    # sequence moved forward only while the attempt is open and behind (which also orders
+    # saves against the submit, which locks the same row) and the item written.
+    _paper, bump, write, previous_sql = _answer_sql()
+    paper = _answering(attempt.pk, worker.pk)
+    if paper is None:
+        raise NotFound(detail={"attempt": attempt.pk})
+    item = paper.items.get(position)
+    if item is None:
         raise NotInPaper(detail={"position": position})
-    (item_id, order, points, previous, attempt_id, status, last_seq, deadline) = row[:8]
-    grace_s, partial_credit, _version_id, kind, options, answer = row[8:]
-    if status != Attempt.Status.IN_PROGRESS:
-        raise AttemptClosed(detail={"attempt": attempt_id, "status": status})
-    deadline = _aware(deadline)
-    if clock.now() > deadline + dt.timedelta(seconds=grace_s):
-        raise TimeUp(detail={"attempt": attempt_id, "deadline": deadline.isoformat()})
-    shown = visible_order(order_json(order), len(_json(options)))
-    chosen = _choice_parse(choice, n=len(shown), kind=kind)
+    if clock.now() > paper.deadline + dt.timedelta(seconds=paper.grace_s):
+        status = Attempt.objects.filter(pk=attempt.pk).values_list("status", flat=True)[0]
+        if status != Attempt.Status.IN_PROGRESS:
+            raise AttemptClosed(detail={"attempt": attempt.pk, "status": status})
+        raise TimeUp(detail={"attempt": attempt.pk, "deadline": paper.deadline.isoformat()})
+    shown = item.shown
+    chosen = _choice_parse(choice, n=len(shown), kind=item.kind)
     response = "".join(sorted(LETTERS[shown[LETTERS.index(ch)]] for ch in chosen))
     now = clock.now()
     with connection.cursor() as cursor:
-        cursor.execute(bump, [seq, attempt_id, Attempt.Status.IN_PROGRESS, seq])
+        cursor.execute(bump, [seq, attempt.pk, worker.pk, Attempt.Status.IN_PROGRESS, seq])
         moved = cursor.rowcount
     if not moved:
-        status, last_seq = Attempt.objects.filter(pk=attempt_id).values_list("status", "seq")[0]
+        status, last_seq = Attempt.objects.filter(pk=attempt.pk).values_list("status", "seq")[0]
         if status != Attempt.Status.IN_PROGRESS:
-            raise AttemptClosed(detail={"attempt": attempt_id, "status": status})
+            raise AttemptClosed(detail={"attempt": attempt.pk, "status": status})
+        with connection.cursor() as cursor:
+            cursor.execute(previous_sql, [item.item_id])
+            (previous,) = cursor.fetchone()
         if response == previous:
             # A repeat of a save already applied.
             return SavedAnswer(position, response, to_displayed(shown, response))
         raise StaleSequence(detail={"seq": last_seq})
     awarded = grade(
-        answer=answer, response=response, points=points, kind=kind, partial_credit=partial_credit
+        answer=item.answer,
+        response=response,
+        points=item.points,
+        kind=item.kind,
+        partial_credit=paper.partial_credit,
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            write, [response, connection.ops.adapt_datetimefield_value(now), awarded, item_id]
+            write, [response, connection.ops.adapt_datetimefield_value(now), awarded, item.item_id]
         )
     return SavedAnswer(position, response, to_displayed(shown, response))
 
