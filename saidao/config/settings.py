@@ -206,6 +206,9 @@ SAIDAO_BENCH: bool = env.bool("SAIDAO_BENCH", default=False)
 # Threads of a server process that run requests (the middleware and views; see saidao.core.asgi).
 # More than the cores plus a couple only adds switching between them: one runs Python at a time.
 SAIDAO_HTTP_THREADS: int = env.int("SAIDAO_HTTP_THREADS", default=4)
+# Embedded, a contest's starts and answer saves run one after another on a thread of their own
+# (saidao.core.asgi.single_lane): on SQLite's one writer that costs less than spreading them.
+SAIDAO_SINGLE_LANE: bool = env.bool("SAIDAO_SINGLE_LANE", default=not SCALED)
 # A line a request from `saidao serve`; off behind a proxy that logs requests itself.
 SAIDAO_ACCESS_LOG: bool = env.bool("SAIDAO_ACCESS_LOG", default=True)
 SAIDAO_HOST: str = env.str("HOST", default="127.0.0.1")

@@ -18,6 +18,11 @@ class QuizzesConfig(AppConfig):
 
         activity_provider(contest_cards)
 
+        from saidao.core.asgi import single_lane
+
+        # A contest's hot requests: start (or resume), read the paper, save, hand in.
+        single_lane(r"^/api/v1/quiz/(contests/\d+/attempts|attempts/\d+(/answers/\d+|/submit)?)$")
+
         if settings.SAIDAO_TASK_RUNNER == "celery":
             from saidao.config.celery import app
 

@@ -118,3 +118,56 @@ def test_a_request_answered_from_memory_leaves_nothing_for_the_garbage_collector
         gc.set_debug(0)
         gc.garbage.clear()
     assert left == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_single_lane_requests_run_on_their_own_thread(settings: Any) -> None:
+    """A path registered with single_lane is served on the one lane thread, other paths on the
+    pool; with SAIDAO_SINGLE_LANE off (scaled mode's default) everything goes to the pool."""
+    from django.core import signals
+
+    from saidao.core import asgi
+
+    settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    names: list[str] = []
+
+    def started(**_kw: Any) -> None:
+        names.append(threading.current_thread().name)
+
+    signals.request_started.connect(started)
+    asgi.single_lane(r"^/no-such-page/lane/\d+$")
+    try:
+        app = SaidaoASGIHandler()
+        settings.SAIDAO_SINGLE_LANE = True
+        assert _get(app, "/no-such-page/lane/1")[0] == 404
+        assert _get(app, "/no-such-page/lane/2")[0] == 404
+        assert _get(app, "/healthz")[0] == 200
+        settings.SAIDAO_SINGLE_LANE = False
+        assert _get(app, "/no-such-page/lane/3")[0] == 404
+    finally:
+        signals.request_started.disconnect(started)
+        asgi._lane_patterns.pop()
+    assert names[0].startswith("saidao-lane") and names[0] == names[1]
+    assert names[2].startswith("saidao-http") and names[3].startswith("saidao-http")
+
+
+def test_a_contests_hot_requests_are_in_the_single_lane(settings: Any) -> None:
+    """Starting, reading, saving and handing in an attempt go to the lane; a contest's results
+    export and the pages do not."""
+    from saidao.core.asgi import in_single_lane
+
+    settings.SAIDAO_SINGLE_LANE = True
+    for path in (
+        "/api/v1/quiz/contests/7/attempts",
+        "/api/v1/quiz/attempts/12",
+        "/api/v1/quiz/attempts/12/answers/3",
+        "/api/v1/quiz/attempts/12/submit",
+    ):
+        assert in_single_lane(path), path
+    for path in (
+        "/api/v1/quiz/contests/7/results.xlsx",
+        "/api/v1/quiz/attempts/12/result",
+        "/quizzes/contests/7/",
+        "/api/v1/orgs/5",
+    ):
+        assert not in_single_lane(path), path

@@ -256,6 +256,9 @@ def test_an_idle_pass_reads_without_taking_the_writers_lock(
     an event recorded afterwards is folded by the next pass."""
     _record(campaign, tree.anding_member, "e1")
     assert aggregate_all() == 1
+    # Settled: no late-committing ids left to wait for (on PostgreSQL the sequence may have
+    # skipped ids, which the watermark keeps as gaps and the full pass looks at again).
+    Watermark.objects.update(gaps={})
     with django_assert_num_queries(2) as ctx:
         assert aggregate_once().events == 0
     sql = " ".join(q["sql"].upper() for q in ctx.captured_queries)
