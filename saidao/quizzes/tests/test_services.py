@@ -274,9 +274,13 @@ def test_answers_for_questions_not_in_the_paper_are_refused(tree: Tree) -> None:
 
 
 def test_another_workers_attempt_is_not_found(tree: Tree) -> None:
-    """A worker cannot answer or submit someone else's attempt."""
+    """A worker cannot answer or submit someone else's attempt, even once its owner's saves
+    have cached its paper."""
     contest = make_contest(actor=tree.city_officer, organizer=tree.dingxi)
-    attempt = services.attempt_start(contest=contest, worker=member_of(tree.anding))
+    owner = member_of(tree.anding)
+    attempt = services.attempt_start(contest=contest, worker=owner)
+    # The owner's save keeps the paper in the process's cache: it must not serve another.
+    services.attempt_answer(attempt=attempt, worker=owner, position=1, choice="A", seq=1)
     intruder = member_of(tree.anding)
     with pytest.raises(NotFound):
         services.attempt_answer(attempt=attempt, worker=intruder, position=1, choice="A", seq=1)
