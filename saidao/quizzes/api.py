@@ -419,7 +419,7 @@ def attempts_answer(
     """Save one answer (displayed letters; "" clears it) with the page's sequence number."""
     # The service reads the attempt by id and owner itself, so no read is needed first.
     item = services.attempt_answer(
-        attempt=Attempt(pk=attempt_id),
+        attempt=services.loaded(Attempt, {"id": attempt_id}),  # no field defaults computed
         worker=_user(request),
         position=position,
         choice=payload.choice,
