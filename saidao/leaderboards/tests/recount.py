@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 
-from saidao.leaderboards.models import MemberSnapshot, OrgTally, ZoneTally
+from saidao.leaderboards.models import MemberSnapshot, OrgTally, ParticipationEvent, ZoneTally
 from saidao.orgs.models import Organization
 from saidao.regions.models import Region
 
@@ -78,3 +79,17 @@ def expected_zones(campaign: Any, *, kind: str = "all", zone: str = "province") 
             rows.append((t.n, t.reached_at, t.region_id))
     rows.sort(key=lambda x: (-x[0], x[1], x[2]))
     return [(code, n) for n, _at, code in rows]
+
+
+def record_entries(campaign: Any, organization_id: int, workers: Iterator[int], n: int) -> None:
+    """``n`` entry events in one organization, one new worker each (taken from ``workers``)."""
+    ParticipationEvent.objects.bulk_create(
+        ParticipationEvent(
+            campaign=campaign,
+            worker_id=next(workers),
+            organization_id=organization_id,
+            kind="entry",
+            key=f"t{organization_id}:{i}",
+        )
+        for i in range(n)
+    )

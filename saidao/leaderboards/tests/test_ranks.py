@@ -24,7 +24,7 @@ from saidao.leaderboards.ranks import (
     Scope,
     from_us,
 )
-from saidao.leaderboards.tests.recount import expected_ranking
+from saidao.leaderboards.tests.recount import expected_ranking, record_entries
 from saidao.orgs.models import Organization
 
 pytestmark = pytest.mark.django_db
@@ -125,16 +125,7 @@ def test_competition_ranking_with_ties_ordered_by_time_reached(index: RankIndex)
     wanted = dict(zip(children[:4], [3, 3, 5, 1], strict=True))
     workers = iter(make_workers(sum(wanted.values())))
     for org, n in wanted.items():  # one batch each, so each has its own time reached
-        ParticipationEvent.objects.bulk_create(
-            ParticipationEvent(
-                campaign=campaign,
-                worker_id=next(workers),
-                organization_id=org,
-                kind="entry",
-                key=f"t{org}:{i}",
-            )
-            for i in range(n)
-        )
+        record_entries(campaign, org, workers, n)
         index.apply(aggregate_once())
     scope = Scope.children(root)
     order = sorted(wanted, key=lambda o: (-wanted[o], children.index(o)))

@@ -33,7 +33,7 @@ from saidao.leaderboards.ranks import MemoryRankIndex, RedisRankIndex, rank_inde
 from saidao.leaderboards.reconcile import reconcile
 from saidao.leaderboards.runner import run_once
 from saidao.leaderboards.services import member_snapshot_take, participation_record
-from saidao.leaderboards.tests.recount import expected_ranking, expected_zones
+from saidao.leaderboards.tests.recount import expected_ranking, expected_zones, record_entries
 from saidao.orgs.models import Organization
 from saidao.regions.models import Region
 
@@ -228,16 +228,7 @@ def test_ties_rank_1_2_2_4_in_the_order_reached(backend: str) -> None:
     wanted = dict(zip(children[:4], [3, 3, 5, 1], strict=True))
     workers = iter(make_workers(sum(wanted.values())))
     for org, n in wanted.items():  # one flush each, so each has its own time reached
-        ParticipationEvent.objects.bulk_create(
-            ParticipationEvent(
-                campaign=campaign,
-                worker_id=next(workers),
-                organization_id=org,
-                kind="entry",
-                key=f"t{org}:{i}",
-            )
-            for i in range(n)
-        )
+        record_entries(campaign, org, workers, n)
         run_once()
     root_org = Organization.objects.get(pk=root)
     rows = selectors.top(campaign=campaign, parent=root_org)
