@@ -923,6 +923,11 @@ def option_order(item: AttemptItem) -> list[int]:
     return visible_order(item.order, len(item.version.options))
 
 
+def to_stored(order: Sequence[int], letters: str) -> str:
+    """The version's letters for the letters the worker saw (the inverse of ``to_displayed``)."""
+    return "".join(sorted(LETTERS[order[LETTERS.index(ch)]] for ch in letters))
+
+
 def to_displayed(order: Sequence[int], letters: str) -> str:
     """The letters the worker saw for the version's letters (``order`` as visible_order)."""
     if not letters:
@@ -1051,11 +1056,11 @@ def attempt_answer(
     ``seq`` grows with every save the page sends. The same save sent twice changes nothing;
     an older one than the last accepted is refused as stale.
 
-    This is the hottest write of a contest, so it is three plain statements: the item read
-    with its attempt, contest and version; the attempt's sequence moved forward only if the
-    attempt is still open and behind (which also orders saves against the submit, which locks
-    the same row); the item written. Saves arriving together share a transaction
-    (``caches.write_batched``).
+    This is the hottest write of a contest, so it is two plain statements: the attempt's
+    sequence moved forward only if the attempt is still open and behind (which also orders
+    saves against the submit, which locks the same row), and the item written. What grading
+    needs of the paper is read once per attempt and cached (``caches.answering``). Saves
+    arriving together share a transaction (``caches.write_batched``).
     """
     return caches.write_batched(
         lambda: _answer(attempt=attempt, worker=worker, position=position, choice=choice, seq=seq)
@@ -1066,9 +1071,6 @@ def _answer(
     *, attempt: Attempt, worker: Any, position: int, choice: str | Sequence[str], seq: int
 ) -> SavedAnswer:
     # Plain values, no model instances: building them was a quarter of a save's Python time.
-    # What does not change during the attempt comes from the cache; the statements are the
-    # sequence moved forward only while the attempt is open and behind (which also orders
-    # saves against the submit, which locks the same row) and the item written.
     _paper, bump, write, previous_sql = _answer_sql()
     paper = _answering(attempt.pk, worker.pk)
     if paper is None:
@@ -1076,15 +1078,15 @@ def _answer(
     item = paper.items.get(position)
     if item is None:
         raise NotInPaper(detail={"position": position})
-    if clock.now() > paper.deadline + dt.timedelta(seconds=paper.grace_s):
+    now = clock.now()
+    if now > paper.deadline + dt.timedelta(seconds=paper.grace_s):
         status = Attempt.objects.filter(pk=attempt.pk).values_list("status", flat=True)[0]
         if status != Attempt.Status.IN_PROGRESS:
             raise AttemptClosed(detail={"attempt": attempt.pk, "status": status})
         raise TimeUp(detail={"attempt": attempt.pk, "deadline": paper.deadline.isoformat()})
     shown = item.shown
     chosen = _choice_parse(choice, n=len(shown), kind=item.kind)
-    response = "".join(sorted(LETTERS[shown[LETTERS.index(ch)]] for ch in chosen))
-    now = clock.now()
+    response = to_stored(shown, chosen)
     with connection.cursor() as cursor:
         cursor.execute(bump, [seq, attempt.pk, worker.pk, Attempt.Status.IN_PROGRESS, seq])
         moved = cursor.rowcount
