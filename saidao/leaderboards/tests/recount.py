@@ -9,7 +9,9 @@ from typing import Any
 
 from django.conf import settings
 
+from saidao.accounts.tests.factories import MembershipFactory
 from saidao.leaderboards.models import MemberSnapshot, OrgTally, ParticipationEvent, ZoneTally
+from saidao.leaderboards.services import participation_record
 from saidao.orgs.models import Organization
 from saidao.regions.models import Region
 
@@ -92,4 +94,17 @@ def record_entries(campaign: Any, organization_id: int, workers: Iterator[int], 
             key=f"t{organization_id}:{i}",
         )
         for i in range(n)
+    )
+
+
+def member_takes_part(campaign: Any, organization: Any, key: str, *, city: str = "621100") -> None:
+    """A new member of ``organization`` takes part (an entry), counted in ``city``'s zone."""
+    membership = MembershipFactory.create(organization=organization)
+    participation_record(
+        campaign=campaign,
+        worker=membership.user,
+        kind="entry",
+        key=key,
+        organization=organization,
+        zone_city=Region.objects.get(code=city),
     )

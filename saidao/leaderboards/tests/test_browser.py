@@ -13,13 +13,11 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Frame, Page, expect
 
-from saidao.accounts.tests.factories import MembershipFactory
 from saidao.campaigns.tests.factories import live_phases, make_campaign
 from saidao.conftest import Tree
 from saidao.leaderboards import live
 from saidao.leaderboards.runner import run_once
-from saidao.leaderboards.services import participation_record
-from saidao.regions.models import Region
+from saidao.leaderboards.tests.recount import member_takes_part
 
 
 @pytest.fixture(autouse=True)
@@ -63,15 +61,7 @@ def test_the_big_screen_follows_a_participation_without_reload(
     expect(page.locator("[data-role=live]")).to_have_class("dot on", timeout=5000)
     page.evaluate("window.__samePage = true")
 
-    member = MembershipFactory.create(organization=tree.courier)
-    participation_record(
-        campaign=campaign,
-        worker=member.user,
-        kind="entry",
-        key="browser-1",
-        organization=tree.courier,
-        zone_city=Region.objects.get(code="621100"),
-    )
+    member_takes_part(campaign, tree.courier, "browser-1")
     started = time.monotonic()
     run_once()
     expect(total).to_have_text("1", timeout=2000)

@@ -32,10 +32,14 @@ from saidao.leaderboards.models import (
 from saidao.leaderboards.ranks import MemoryRankIndex, RedisRankIndex, rank_index, reset_rank_index
 from saidao.leaderboards.reconcile import reconcile
 from saidao.leaderboards.runner import run_once
-from saidao.leaderboards.services import member_snapshot_take, participation_record
-from saidao.leaderboards.tests.recount import expected_ranking, expected_zones, record_entries
+from saidao.leaderboards.services import member_snapshot_take
+from saidao.leaderboards.tests.recount import (
+    expected_ranking,
+    expected_zones,
+    member_takes_part,
+    record_entries,
+)
 from saidao.orgs.models import Organization
-from saidao.regions.models import Region
 
 pytestmark = pytest.mark.django_db
 
@@ -265,15 +269,7 @@ def test_zones_by_province_and_city(backend: str, tree: Tree) -> None:
     for city, count in [("621100", 3), ("110000", 2), ("810000", 2), ("370500", 1), ("620100", 1)]:
         for _i in range(count):
             n += 1
-            m = MembershipFactory.create(organization=tree.courier)
-            participation_record(
-                campaign=campaign,
-                worker=m.user,
-                kind="entry",
-                key=f"z{n}",
-                organization=tree.courier,
-                zone_city=Region.objects.get(code=city),
-            )
+            member_takes_part(campaign, tree.courier, f"z{n}", city=city)
         run_once()
     provinces = selectors.participants_by_province(campaign=campaign)
     assert [(r["region_id"], r["region__name"], r["n"]) for r in provinces] == [
@@ -302,15 +298,7 @@ def test_a_member_refresh_changes_the_rates_read(backend: str, tree: Tree, setti
     )
     for org, n, extra in [(tree.tongwei, 2, 0), (tree.courier, 3, 1)]:  # +1: anding_member
         for i in range(n):
-            m = MembershipFactory.create(organization=org)
-            participation_record(
-                campaign=campaign,
-                worker=m.user,
-                kind="entry",
-                key=f"{org.pk}:{i}",
-                organization=org,
-                zone_city=Region.objects.get(code="621100"),
-            )
+            member_takes_part(campaign, org, f"{org.pk}:{i}")
         for _i in range(extra):
             MembershipFactory.create(organization=org)
     run_once()
@@ -340,15 +328,7 @@ def test_a_refresh_rebuilds_this_process_index_on_commit(
     campaign = campaign_factories.make_campaign(
         actor=tree.national_officer, organizer=tree.national
     )
-    m = MembershipFactory.create(organization=tree.tongwei)
-    participation_record(
-        campaign=campaign,
-        worker=m.user,
-        kind="entry",
-        key="t",
-        organization=tree.tongwei,
-        zone_city=Region.objects.get(code="621100"),
-    )
+    member_takes_part(campaign, tree.tongwei, "t")
     run_once()
     assert selectors.top(campaign=campaign, by="rate", level="county")[0].rate == 1.0
     MembershipFactory.create(organization=tree.tongwei)
@@ -368,15 +348,7 @@ def test_a_repair_leaves_the_index_right(backend: str, tree: Tree) -> None:
         actor=tree.national_officer, organizer=tree.national
     )
     for i in range(2):
-        m = MembershipFactory.create(organization=tree.tongwei)
-        participation_record(
-            campaign=campaign,
-            worker=m.user,
-            kind="entry",
-            key=f"r{i}",
-            organization=tree.tongwei,
-            zone_city=Region.objects.get(code="621100"),
-        )
+        member_takes_part(campaign, tree.tongwei, f"r{i}")
     run_once()
     OrgTally.objects.filter(campaign=campaign, organization=tree.tongwei, kind="all").update(
         subtree=F("subtree") + 7

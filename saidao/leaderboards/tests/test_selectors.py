@@ -13,8 +13,8 @@ from saidao.core.models import AuditEntry
 from saidao.leaderboards import selectors
 from saidao.leaderboards.models import MemberSnapshot
 from saidao.leaderboards.runner import run_once
-from saidao.leaderboards.services import member_snapshot_take, participation_record
-from saidao.regions.models import Region
+from saidao.leaderboards.services import member_snapshot_take
+from saidao.leaderboards.tests.recount import member_takes_part
 
 
 @pytest.fixture
@@ -23,17 +23,8 @@ def campaign(tree: Tree) -> Campaign:
 
 
 def _take_part(c: Campaign, org: Any, n: int, prefix: str) -> None:
-    city = Region.objects.get(code=org.region.zone_city_id or "621100")
     for i in range(n):
-        m = MembershipFactory.create(organization=org)
-        participation_record(
-            campaign=c,
-            worker=m.user,
-            kind="entry",
-            key=f"{prefix}{i}",
-            organization=org,
-            zone_city=city,
-        )
+        member_takes_part(c, org, f"{prefix}{i}", city=org.region.zone_city_id or "621100")
 
 
 def test_count_and_rate_rank_differently(campaign: Campaign, tree: Tree, settings: Any) -> None:
