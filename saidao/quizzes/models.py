@@ -249,7 +249,6 @@ class Attempt(TimeStampedModel):
     deadline = models.DateTimeField(_("截止时间"))
     finished_at = models.DateTimeField(_("交卷时间"), null=True, blank=True)
     elapsed_ms = models.PositiveIntegerField(_("用时（毫秒）"), null=True, blank=True)
-    seq = models.PositiveIntegerField(_("序号"), default=0)  # the last accepted save's
     score = models.PositiveIntegerField(_("得分"), default=0)
     max_score = models.PositiveIntegerField(_("满分"), default=0)
     passed = models.BooleanField(_("及格"), default=False)
@@ -300,6 +299,9 @@ class AttemptItem(models.Model):
     response = models.CharField(_("作答"), max_length=MAX_OPTIONS, blank=True)  # version letters
     answered_at = models.DateTimeField(null=True, blank=True)
     awarded = models.PositiveSmallIntegerField(_("得分"), default=0)
+    # The sequence number of the save that wrote this answer. The attempt's last accepted
+    # number is the largest of its items': a save then writes one row in one statement.
+    seq = models.PositiveIntegerField(_("序号"), default=0)
 
     class Meta:
         ordering = ["attempt", "position"]

@@ -255,7 +255,7 @@ def attempt_paper(
     *,
     attempt: Attempt,
     at: dt.datetime | None = None,
-    rows: Sequence[tuple[int, int, Any, int, str]] | None = None,
+    rows: Sequence[tuple[int, int, Any, int, str, int]] | None = None,
 ) -> Paper:
     """The paper as the worker sees it: displayed options, their answers so far, the time left
     by the server's deadline. No correct answers, no explanations.
@@ -267,7 +267,7 @@ def attempt_paper(
         # One read of the paper's rows; the questions' text comes from the version cache.
         with connection.cursor() as cursor:
             cursor.execute(
-                f'SELECT position, version_id, "order", points, response '  # noqa: S608 - our table name; the value is a parameter
+                f'SELECT position, version_id, "order", points, response, seq '  # noqa: S608 - our table name; the value is a parameter
                 f"FROM {AttemptItem._meta.db_table} WHERE attempt_id = %s ORDER BY position",
                 [attempt.pk],
             )
@@ -275,7 +275,7 @@ def attempt_paper(
     content = caches.versions([row[1] for row in rows])
     labels = kind_labels()
     questions = []
-    for position, version_id, order, points, response in rows:
+    for position, version_id, order, points, response, _seq in rows:
         v = content[version_id]
         shown = visible_order(order_json(order), len(v.options))
         questions.append(
@@ -300,7 +300,7 @@ def attempt_paper(
         deadline=attempt.deadline,
         seconds_left=left if attempt.status == Attempt.Status.IN_PROGRESS else 0,
         grace_s=attempt.contest.grace_s,
-        seq=attempt.seq,
+        seq=max((row[5] for row in rows), default=0),  # the last accepted save's
         questions=questions,
     )
 

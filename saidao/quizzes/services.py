@@ -765,7 +765,6 @@ _ATTEMPT_COLUMNS = (
     "status",
     "started_at",
     "deadline",
-    "seq",
     "score",
     "max_score",
     "passed",
@@ -774,8 +773,17 @@ _ATTEMPT_COLUMNS = (
 
 # One row of a paper as ``selectors.attempt_paper`` reads it: position, version id, option
 # order, points, response.
-PaperRow = tuple[int, int, list[int], int, str]
-_ITEM_COLUMNS = ("attempt_id", "position", "version_id", '"order"', "points", "response", "awarded")
+PaperRow = tuple[int, int, list[int], int, str, int]
+_ITEM_COLUMNS = (
+    "attempt_id",
+    "position",
+    "version_id",
+    '"order"',
+    "points",
+    "response",
+    "awarded",
+    "seq",
+)
 
 
 def attempt_start(*, contest: Contest, worker: Any) -> Attempt:
@@ -842,7 +850,6 @@ def attempt_start_with_paper(
         "status": Attempt.Status.IN_PROGRESS,
         "started_at": now,
         "deadline": deadline,
-        "seq": 0,
         "score": 0,
         "max_score": sum(d.points for d in paper),
         "passed": False,
@@ -864,7 +871,7 @@ def attempt_start_with_paper(
         params.append(value)
     insert_items = (
         f"INSERT INTO {i} ({', '.join(_ITEM_COLUMNS)}) "  # noqa: S608 - our names; values are parameters
-        f"VALUES {', '.join(['(%s, %s, %s, %s, %s, %s, %s)'] * len(paper))}"
+        f"VALUES {', '.join(['(' + ', '.join(['%s'] * len(_ITEM_COLUMNS)) + ')'] * len(paper))}"
     )
     question_ids = sorted(d.question_id for d in paper)
     # One statement, rows locked in id order, so concurrent starts do not deadlock.
@@ -876,8 +883,8 @@ def attempt_start_with_paper(
     paper_rows: list[PaperRow] = []
     preps = _order_preps_of(connection.vendor)
     for n, d in enumerate(paper, 1):
-        item_params += [None, n, d.version_id, _order_prep(d.order, preps), d.points, "", 0]
-        paper_rows.append((n, d.version_id, d.order, d.points, ""))
+        item_params += [None, n, d.version_id, _order_prep(d.order, preps), d.points, "", 0, 0]
+        paper_rows.append((n, d.version_id, d.order, d.points, "", 0))
 
     def insert() -> int:
         with connection.cursor() as cursor:
@@ -996,7 +1003,7 @@ def order_json(value: Any) -> list[int]:
 
 
 @functools.cache
-def _answer_sql() -> tuple[str, str, str, str]:
+def _answer_sql(vendor: str) -> tuple[str, str, str]:
     i, a, c, v = (m._meta.db_table for m in (AttemptItem, Attempt, Contest, QuestionVersion))
     paper = (
         f'SELECT a.deadline, c.grace_s, c.partial_credit, i.position, i.id, i."order", '  # noqa: S608 - our table names; values are parameters
@@ -1005,13 +1012,24 @@ def _answer_sql() -> tuple[str, str, str, str]:
         f"JOIN {v} v ON v.id = i.version_id "
         f"WHERE i.attempt_id = %s AND a.worker_id = %s"
     )
-    bump = (
-        f"UPDATE {a} SET seq = %s "  # noqa: S608 - our table name; values are parameters
-        f"WHERE id = %s AND worker_id = %s AND status = %s AND seq < %s"
+    # On PostgreSQL a submit locks the attempt's row (FOR UPDATE): sharing that lock makes a
+    # save wait for a submit under way and then find the attempt closed, so no answer is
+    # written after the paper was scored. SQLite has one writer, so a statement is never
+    # interleaved with a submit's transaction.
+    share = " FOR SHARE" if vendor == "postgresql" else ""
+    # The item's own "seq < %s" is checked again by PostgreSQL when two saves of one item race
+    # (it rereads the row it waited for); the paper's largest number is the staleness rule.
+    save = (
+        f"UPDATE {i} SET response = %s, answered_at = %s, awarded = %s, seq = %s "  # noqa: S608 - our table names; values are parameters
+        f"WHERE id = %s AND seq < %s "
+        f"AND %s > (SELECT MAX(seq) FROM {i} WHERE attempt_id = %s) "
+        f"AND EXISTS (SELECT 1 FROM {a} WHERE id = %s AND worker_id = %s AND status = %s{share})"
     )
-    write = f"UPDATE {i} SET response = %s, answered_at = %s, awarded = %s WHERE id = %s"  # noqa: S608
-    previous = f"SELECT response FROM {i} WHERE id = %s"  # noqa: S608
-    return paper, bump, write, previous
+    refused = (
+        f"SELECT a.status, (SELECT MAX(seq) FROM {i} WHERE attempt_id = a.id), "  # noqa: S608 - our table names; values are parameters
+        f"(SELECT response FROM {i} WHERE id = %s) FROM {a} a WHERE a.id = %s"
+    )
+    return paper, save, refused
 
 
 def _answering(attempt_id: int, worker_id: int) -> caches.Answering | None:
@@ -1021,7 +1039,7 @@ def _answering(attempt_id: int, worker_id: int) -> caches.Answering | None:
     if found is not None:
         return found
     with connection.cursor() as cursor:
-        cursor.execute(_answer_sql()[0], [attempt_id, worker_id])
+        cursor.execute(_answer_sql(connection.vendor)[0], [attempt_id, worker_id])
         rows = cursor.fetchall()
     if not rows:
         return None
@@ -1053,25 +1071,17 @@ def attempt_answer(
 ) -> SavedAnswer:
     """Save (and grade, out of sight) the answer to one question of the paper.
 
-    ``seq`` grows with every save the page sends. The same save sent twice changes nothing;
-    an older one than the last accepted is refused as stale.
+    ``seq`` grows with every save the page sends; the attempt's last accepted number is the
+    largest its items carry. The same save sent twice changes nothing; an older one than the
+    last accepted is refused as stale, and so is any save once the attempt is closed.
 
-    This is the hottest write of a contest, so it is two plain statements: the attempt's
-    sequence moved forward only if the attempt is still open and behind (which also orders
-    saves against the submit, which locks the same row), and the item written. What grading
-    needs of the paper is read once per attempt and cached (``caches.answering``). Saves
-    arriving together share a transaction (``caches.write_batched``).
+    This is the hottest write of a contest, so it is one statement: the item written only if
+    the attempt is the worker's, still open, and ``seq`` is newer than every save it took.
+    What grading needs of the paper is read once per attempt and cached
+    (``caches.answering``). Every statement counts: in embedded mode each one hands the
+    interpreter's lock to the server's event loop and back.
     """
-    return caches.write_batched(
-        lambda: _answer(attempt=attempt, worker=worker, position=position, choice=choice, seq=seq)
-    )
-
-
-def _answer(
-    *, attempt: Attempt, worker: Any, position: int, choice: str | Sequence[str], seq: int
-) -> SavedAnswer:
     # Plain values, no model instances: building them was a quarter of a save's Python time.
-    _paper, bump, write, previous_sql = _answer_sql()
     paper = _answering(attempt.pk, worker.pk)
     if paper is None:
         raise NotFound(detail={"attempt": attempt.pk})
@@ -1087,20 +1097,6 @@ def _answer(
     shown = item.shown
     chosen = _choice_parse(choice, n=len(shown), kind=item.kind)
     response = to_stored(shown, chosen)
-    with connection.cursor() as cursor:
-        cursor.execute(bump, [seq, attempt.pk, worker.pk, Attempt.Status.IN_PROGRESS, seq])
-        moved = cursor.rowcount
-    if not moved:
-        status, last_seq = Attempt.objects.filter(pk=attempt.pk).values_list("status", "seq")[0]
-        if status != Attempt.Status.IN_PROGRESS:
-            raise AttemptClosed(detail={"attempt": attempt.pk, "status": status})
-        with connection.cursor() as cursor:
-            cursor.execute(previous_sql, [item.item_id])
-            (previous,) = cursor.fetchone()
-        if response == previous:
-            # A repeat of a save already applied.
-            return SavedAnswer(position, response, to_displayed(shown, response))
-        raise StaleSequence(detail={"seq": last_seq})
     awarded = grade(
         answer=item.answer,
         response=response,
@@ -1108,11 +1104,32 @@ def _answer(
         kind=item.kind,
         partial_credit=paper.partial_credit,
     )
-    with connection.cursor() as cursor:
+    _paper, save, refused = _answer_sql(connection.vendor)
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    open_ = Attempt.Status.IN_PROGRESS
+    with caches.write_gate(), connection.cursor() as cursor:
         cursor.execute(
-            write, [response, connection.ops.adapt_datetimefield_value(now), awarded, item.item_id]
+            save,
+            [response, stamp, awarded, seq, item.item_id, seq, seq, attempt.pk]
+            + [attempt.pk, worker.pk, open_],
         )
-    return SavedAnswer(position, response, to_displayed(shown, response))
+        if cursor.rowcount:
+            return SavedAnswer(position, response, to_displayed(shown, response))
+        # Refused: say why.
+        cursor.execute(refused, [item.item_id, attempt.pk])
+        status, last_seq, previous = cursor.fetchone()
+    if status != open_:
+        raise AttemptClosed(detail={"attempt": attempt.pk, "status": status})
+    if response == previous:
+        # A repeat of a save already applied.
+        return SavedAnswer(position, response, to_displayed(shown, response))
+    raise StaleSequence(detail={"seq": last_seq})
+
+
+def _last_seq(attempt: Attempt) -> int:
+    """The sequence number of the attempt's last accepted save (0 before the first)."""
+    found = AttemptItem.objects.filter(attempt=attempt).aggregate(last=models.Max("seq"))["last"]
+    return int(found or 0)
 
 
 def attempt_submit(*, attempt: Attempt, worker: Any, seq: int | None = None) -> Attempt:
@@ -1129,8 +1146,10 @@ def _submit(*, attempt: Attempt, worker: Any, seq: int | None) -> Attempt:
     now = clock.now()
     if now > _closes_at(attempt, attempt.contest):
         raise TimeUp(detail={"attempt": attempt.pk, "deadline": attempt.deadline.isoformat()})
-    if seq is not None and seq < attempt.seq:
-        raise StaleSequence(detail={"seq": attempt.seq})
+    if seq is not None:
+        last = _last_seq(attempt)
+        if seq < last:
+            raise StaleSequence(detail={"seq": last})
     _finish(attempt, status=Attempt.Status.SUBMITTED, at=now)
     return attempt
 

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 import pytest
+from django.db import connection
 
 from saidao.campaigns.errors import OutsideCampaignScope, PhaseClosed
 from saidao.campaigns.models import Phase
@@ -259,7 +262,72 @@ def test_stale_sequence_is_refused_and_a_repeat_is_harmless(tree: Tree) -> None:
     with pytest.raises(StaleSequence):
         services.attempt_submit(attempt=attempt, worker=worker, seq=3)
     attempt.refresh_from_db()
-    assert attempt.status == Attempt.Status.IN_PROGRESS and attempt.seq == 5
+    assert attempt.status == Attempt.Status.IN_PROGRESS
+    assert selectors.attempt_paper(attempt=attempt).seq == 5
+    # Another question's save is stale too: the number is the attempt's, not the question's.
+    with pytest.raises(StaleSequence):
+        services.attempt_answer(attempt=attempt, worker=worker, position=2, choice="A", seq=5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_during_a_submit_waits_and_is_refused(
+    tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save that arrives while the paper is being handed in waits for the hand-in, then is
+    refused as closed: no answer is written after the score was counted (PostgreSQL: the
+    save shares the attempt's row lock; SQLite: one writer)."""
+    contest = make_contest(actor=tree.city_officer, organizer=tree.dingxi)
+    worker = member_of(tree.anding)
+    attempt = services.attempt_start(contest=contest, worker=worker)
+    services.attempt_answer(attempt=attempt, worker=worker, position=1, choice="A", seq=1)
+    scoring, release = threading.Event(), threading.Event()
+    finish = services._finish
+
+    def slow_finish(*args: object, **kwargs: object) -> None:
+        finish(*args, **kwargs)  # type: ignore[arg-type]
+        scoring.set()  # scored, its transaction still open
+        release.wait(timeout=10)
+
+    monkeypatch.setattr(services, "_finish", slow_finish)
+    outcome: dict[str, object] = {}
+
+    def run(name: str, work: object) -> None:
+        try:
+            outcome[name] = work()  # type: ignore[operator]
+        except Exception as exc:
+            outcome[name] = exc
+        finally:
+            connection.close()
+
+    submit = threading.Thread(
+        target=run,
+        args=("submit", lambda: services.attempt_submit(attempt=attempt, worker=worker, seq=1)),
+    )
+    save = threading.Thread(
+        target=run,
+        args=(
+            "save",
+            lambda: services.attempt_answer(
+                attempt=attempt, worker=worker, position=2, choice="A", seq=2
+            ),
+        ),
+    )
+    submit.start()
+    try:
+        assert scoring.wait(timeout=10)
+        save.start()
+        time.sleep(0.3)
+        waited = save.is_alive()
+    finally:
+        release.set()
+        submit.join(timeout=10)
+        if save.ident is not None:
+            save.join(timeout=10)
+    assert waited  # for the hand-in
+    assert isinstance(outcome["save"], AttemptClosed)
+    assert AttemptItem.objects.get(attempt=attempt, position=2).response == ""
+    attempt.refresh_from_db()
+    assert attempt.status == Attempt.Status.SUBMITTED
 
 
 def test_answers_for_questions_not_in_the_paper_are_refused(tree: Tree) -> None:
