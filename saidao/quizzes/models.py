@@ -87,10 +87,9 @@ class Question(TimeStampedModel):
             ),
         ]
         indexes = [
-            models.Index(
-                fields=["organization", "category", "difficulty", "times_used"],
-                name="question_draw",
-            ),
+            # A draw reads a rule's candidates whole (``caches.pool``); leaving times_used
+            # out of the index keeps a start's 20 counter updates off it.
+            models.Index(fields=["organization", "category", "difficulty"], name="question_draw"),
         ]
 
     def __str__(self) -> str:
@@ -230,7 +229,10 @@ class Attempt(TimeStampedModel):
         SUBMITTED = "submitted", _("已交卷")
         TIMED_OUT = "timed_out", _("超时自动交卷")
 
-    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="attempts")
+    # Indexed by the front of attempt_try_unique; an index of its own only slowed each start.
+    contest = models.ForeignKey(
+        Contest, on_delete=models.CASCADE, related_name="attempts", db_index=False
+    )
     worker = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quiz_attempts"
     )
@@ -290,7 +292,10 @@ class Attempt(TimeStampedModel):
 class AttemptItem(models.Model):
     """A question on a paper: the version drawn, its option order, the answer given."""
 
-    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="items")
+    # Indexed by the front of attempt_item_position; an index of its own only slowed each start.
+    attempt = models.ForeignKey(
+        Attempt, on_delete=models.CASCADE, related_name="items", db_index=False
+    )
     position = models.PositiveSmallIntegerField(_("题号"))
     version = models.ForeignKey(QuestionVersion, on_delete=models.PROTECT, related_name="+")
     # order[i] is the index in version.options shown under the i-th displayed letter.
