@@ -857,9 +857,13 @@ def attempt_start_with_paper(
     i, q = AttemptItem._meta.db_table, Question._meta.db_table
     ops = connection.ops
     stamp = ops.adapt_datetimefield_value(now)
+    # SQLite gives the new id as lastrowid: RETURNING would cost a second step of the
+    # statement, and every step hands the interpreter's lock to the event loop and back.
+    on_sqlite = connection.vendor == "sqlite"
     insert_attempt = (
         f"INSERT INTO {a} ({', '.join(_ATTEMPT_COLUMNS)}) "  # noqa: S608 - our names; values are parameters
-        f"VALUES ({', '.join(['%s'] * len(_ATTEMPT_COLUMNS))}) RETURNING id"
+        f"VALUES ({', '.join(['%s'] * len(_ATTEMPT_COLUMNS))})"
+        + ("" if on_sqlite else " RETURNING id")
     )
     params: list[Any] = [stamp, stamp]
     for name in _ATTEMPT_COLUMNS[2:]:
@@ -889,7 +893,7 @@ def attempt_start_with_paper(
     def insert() -> int:
         with connection.cursor() as cursor:
             cursor.execute(insert_attempt, params)
-            (attempt_id,) = cursor.fetchone()
+            attempt_id = cursor.lastrowid if on_sqlite else cursor.fetchone()[0]
             item_params[:: len(_ITEM_COLUMNS)] = [attempt_id] * len(paper)
             cursor.execute(insert_items, item_params)
             cursor.execute(count_use, question_ids)
