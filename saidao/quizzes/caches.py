@@ -5,6 +5,11 @@
 - Question pools: the draw's candidates per bank, category and difficulty with their usage
   counters, re-read from the database at most once a second; draws in between count locally,
   so one process stays exactly least-used-first and several processes stay close to it.
+- Draw counts not yet written: a start does not update its 20 questions' counters (20 rows
+  every start touched, hot rows on PostgreSQL); the counts gather here and a start a second or
+  more after the last write carries them all in one statement (``usage_due``). The embedded
+  sweeper writes what is left; a process that stops loses at most its last second of counts,
+  which only steer the draw.
 - Zones: a region's prefecture-level zone, which never changes.
 - Contests: a contest with its campaign, organizer, rules and phases for one second, so the
   quiz phase's switch (and an officer's override) takes effect within a second.
@@ -22,8 +27,8 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -36,6 +41,7 @@ from saidao.regions.models import Region
 from .models import Contest, Question, QuestionVersion
 
 POOL_TTL_S = 1.0
+USAGE_WRITE_EVERY_S = 1.0
 CONTEST_TTL_S = 1.0
 MAX_VERSIONS = 20_000
 ANSWERING_TTL_S = 60.0  # bounds how long another process's change of the grace goes unseen
@@ -107,13 +113,12 @@ def pool(bank_id: int, category: str, difficulty: str) -> list[PoolEntry]:
         qs = qs.filter(category=category)
     if difficulty:
         qs = qs.filter(difficulty=difficulty)
-    entries = [
-        PoolEntry(pk, version_id, kind, used)
-        for pk, version_id, kind, used in qs.values_list(
-            "pk", "current_version_id", "kind", "times_used"
-        )
-    ]
+    rows = list(qs.values_list("pk", "current_version_id", "kind", "times_used"))
     with _lock:
+        entries = [
+            PoolEntry(pk, version_id, kind, used + _usage.get(pk, 0))
+            for pk, version_id, kind, used in rows
+        ]
         _pools[key] = _Pool(now, entries)
     return list(entries)
 
@@ -128,6 +133,37 @@ def pool_used(entries: list[PoolEntry]) -> None:
 def pools_clear() -> None:
     with _lock:
         _pools.clear()
+
+
+_usage: Counter[int] = Counter()  # draws per question not yet in times_used
+_usage_written_at = time.monotonic()
+
+
+def usage_count(question_ids: Iterable[int]) -> None:
+    """Count a stored paper's draws until a later write (``usage_due``)."""
+    with _lock:
+        _usage.update(question_ids)
+
+
+def usage_due(*, all_now: bool = False) -> dict[int, int]:
+    """The counts to write now, taken out of the pending ones: all of them when a second has
+    passed since the last write (or ``all_now``), else none. The caller writes them in its
+    transaction and gives them back with ``usage_return`` if that fails."""
+    global _usage_written_at
+    now = time.monotonic()
+    with _lock:
+        if not _usage or (not all_now and now - _usage_written_at < USAGE_WRITE_EVERY_S):
+            return {}
+        due = dict(_usage)
+        _usage.clear()
+        _usage_written_at = now
+    return due
+
+
+def usage_return(counts: dict[int, int]) -> None:
+    """Counts whose write failed: pending again."""
+    with _lock:
+        _usage.update(counts)
 
 
 _zones: dict[str, str | None] = {}

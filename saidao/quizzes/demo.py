@@ -103,6 +103,7 @@ def attempts_seed(
                 seq=seq,
             )
         attempts.append(services.attempt_submit(attempt=attempt, worker=worker, seq=seq))
+    services.question_usage_write()  # this process ends before a later start would carry them
     _backdate(rng=rng, contest=contest, attempts=attempts, now=now, days_back=days_back)
     return attempts
 

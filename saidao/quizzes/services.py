@@ -29,6 +29,7 @@ Attempts (the worker; time is the server's)
 - ``attempt_submit(*, attempt, worker, seq=None) -> Attempt`` (a repeated submit returns the
   finished attempt unchanged)
 - ``attempts_expire(*, at=None) -> int`` (the periodic task: finish attempts whose time ran out)
+- ``question_usage_write() -> int`` (the draw counts still pending in this process, written)
 
 Selectors (reads) are in ``selectors.py``, whose docstring gives their signatures:
 ``questions_for_officer``, ``question_get_for_officer``, ``question_categories``,
@@ -854,7 +855,7 @@ def attempt_start_with_paper(
         "max_score": sum(d.points for d in paper),
         "passed": False,
     }
-    i, q = AttemptItem._meta.db_table, Question._meta.db_table
+    i = AttemptItem._meta.db_table
     ops = connection.ops
     stamp = ops.adapt_datetimefield_value(now)
     # SQLite gives the new id as lastrowid: RETURNING would cost a second step of the
@@ -877,12 +878,7 @@ def attempt_start_with_paper(
         f"INSERT INTO {i} ({', '.join(_ITEM_COLUMNS)}) "  # noqa: S608 - our names; values are parameters
         f"VALUES {', '.join(['(' + ', '.join(['%s'] * len(_ITEM_COLUMNS)) + ')'] * len(paper))}"
     )
-    question_ids = sorted(d.question_id for d in paper)
-    # One statement, rows locked in id order, so concurrent starts do not deadlock.
-    count_use = (
-        f"UPDATE {q} SET times_used = times_used + 1 "  # noqa: S608 - our name; values are parameters
-        f"WHERE id IN ({', '.join(['%s'] * len(question_ids))})"
-    )
+    question_ids = [d.question_id for d in paper]
     item_params: list[Any] = []
     paper_rows: list[PaperRow] = []
     preps = _order_preps_of(connection.vendor)
@@ -896,14 +892,21 @@ def attempt_start_with_paper(
             attempt_id = cursor.lastrowid if on_sqlite else cursor.fetchone()[0]
             item_params[:: len(_ITEM_COLUMNS)] = [attempt_id] * len(paper)
             cursor.execute(insert_items, item_params)
-            cursor.execute(count_use, question_ids)
+            # Earlier starts' draw counts, a second's worth at a time (see caches.usage_due).
+            taken.update(caches.usage_due())
+            if taken:
+                _usage_write(cursor, taken)
         transaction.on_commit(_ensure_sweeper)
         return int(attempt_id)
 
+    taken: dict[int, int] = {}
     try:
         # Shares its transaction with the starts queued meanwhile (see caches.write_batched).
         attempt_id = caches.write_batched(insert)
-    except IntegrityError:
+    except BaseException as exc:
+        caches.usage_return(taken)
+        if not isinstance(exc, IntegrityError):
+            raise
         # A concurrent start of the same worker won: return its attempt, or refuse the try.
         again = Attempt.objects.filter(
             contest=contest, worker=worker, status=Attempt.Status.IN_PROGRESS
@@ -911,9 +914,40 @@ def attempt_start_with_paper(
         if again is not None:
             return again, None
         raise NoTriesLeft(detail={"tries_per_day": contest.tries_per_day}) from None
+    caches.usage_count(question_ids)
     attempt = loaded(Attempt, {"id": attempt_id, **values})
     attempt.contest = contest
     return attempt, paper_rows
+
+
+def _usage_write(cursor: Any, counts: dict[int, int]) -> None:
+    """Add draw counts to the questions' ``times_used``: one statement a thousand questions,
+    rows in id order so that concurrent writers do not deadlock."""
+    q = Question._meta.db_table
+    ids = sorted(counts)
+    for at in range(0, len(ids), 1000):
+        chunk = ids[at : at + 1000]
+        cursor.execute(
+            f"UPDATE {q} SET times_used = times_used + CASE id "  # noqa: S608 - our name; values are parameters
+            f"{' '.join(['WHEN %s THEN %s'] * len(chunk))} END "
+            f"WHERE id IN ({', '.join(['%s'] * len(chunk))})",
+            [v for pk in chunk for v in (pk, counts[pk])] + chunk,
+        )
+
+
+def question_usage_write() -> int:
+    """Write every draw count still pending in this process (the embedded sweeper's tick;
+    otherwise a start carries them). Returns how many questions' counters moved."""
+    counts = caches.usage_due(all_now=True)
+    if not counts:
+        return 0
+    try:
+        with caches.write_gate(), transaction.atomic(), connection.cursor() as cursor:
+            _usage_write(cursor, counts)
+    except BaseException:
+        caches.usage_return(counts)
+        raise
+    return len(counts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1112,11 +1146,9 @@ def attempt_answer(
     stamp = connection.ops.adapt_datetimefield_value(now)
     open_ = Attempt.Status.IN_PROGRESS
     with caches.write_gate(), connection.cursor() as cursor:
-        cursor.execute(
-            save,
-            [response, stamp, awarded, seq, item.item_id, seq, seq, attempt.pk]
-            + [attempt.pk, worker.pk, open_],
-        )
+        # SET response, answered_at, awarded, seq; WHERE item, its seq, the paper's, the owner.
+        values = [response, stamp, awarded, seq, item.item_id, seq, seq, attempt.pk]
+        cursor.execute(save, [*values, attempt.pk, worker.pk, open_])
         if cursor.rowcount:
             return SavedAnswer(position, response, to_displayed(shown, response))
         # Refused: say why.

@@ -4,7 +4,8 @@ Attempts whose deadline plus grace has passed are handed in with what was saved 
 ``quizzes.attempts_expire``. It runs periodically: from Celery beat when scaled (the schedule
 is added in QuizzesConfig.ready), from a sweeper thread of the web process when embedded
 (started by the first attempt, ticking while attempts are open). Any read of an expired attempt
-by its worker also closes it, so nothing waits on the sweep to be correct.
+by its worker also closes it, so nothing waits on the sweep to be correct. Each tick of the
+embedded sweeper also writes the questions' draw counts that no start has carried yet.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.db import close_old_connections
 from saidao.core.tasks import task
 
 from .models import Attempt
-from .services import attempts_expire
+from .services import attempts_expire, question_usage_write
 
 log = logging.getLogger(__name__)
 SWEEP_EVERY_S = 15.0
@@ -39,6 +40,7 @@ def _sweep_forever() -> None:
         time.sleep(SWEEP_EVERY_S)
         close_old_connections()
         try:
+            question_usage_write()  # the draw counts no start has carried yet
             attempts_expire()
             if not Attempt.objects.filter(status=Attempt.Status.IN_PROGRESS).exists():
                 with _lock:

@@ -4,7 +4,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import F
 
 from saidao.conftest import Tree
@@ -47,7 +47,48 @@ def test_pool_counts_draws_between_reads(tree: Tree) -> None:
         attempt = services.attempt_start(contest=contest, worker=member_of(tree.anding))
         drawn += list(attempt.items.values_list("version__question_id", flat=True))
     assert len(set(drawn)) == 10
+    services.question_usage_write()
     assert set(Question.objects.values_list("times_used", flat=True)) == {1}
+
+
+def test_draw_counts_reach_the_database_with_a_later_start(
+    tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A start does not write its own draw counts: a start a second or more after the last
+    write carries every count gathered since, in its own transaction; the pool adds the
+    pending counts to what it reads, so the draw stays least-used-first meanwhile."""
+    contest = make_contest(actor=tree.city_officer, organizer=tree.dingxi)
+    first = services.attempt_start(contest=contest, worker=member_of(tree.anding))
+    drawn = set(first.items.values_list("version__question_id", flat=True))
+    assert set(Question.objects.values_list("times_used", flat=True)) == {0}
+    caches.pools_clear()  # a re-read from the database still sees the pending draws
+    entries = caches.pool(contest.bank_id, "", "")
+    assert {e.question_id for e in entries if e.used == 1} == drawn
+    monkeypatch.setattr(caches, "USAGE_WRITE_EVERY_S", 0.0)
+    services.attempt_start(contest=contest, worker=member_of(tree.anding))
+    counts = dict(Question.objects.values_list("pk", "times_used"))
+    assert {pk for pk, n in counts.items() if n == 1} == drawn  # the first start's, not its own
+    assert services.question_usage_write() == 5  # the second start's, written by the sweeper
+    assert set(Question.objects.values_list("times_used", flat=True)) == {1}
+
+
+def test_draw_counts_whose_write_fails_stay_pending(
+    tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the statement carrying the counts fails, nothing is lost: they are written later."""
+    contest = make_contest(actor=tree.city_officer, organizer=tree.dingxi)
+    services.attempt_start(contest=contest, worker=member_of(tree.anding))
+    write = services._usage_write
+
+    def refused(cursor: object, counts: dict[int, int]) -> None:
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr(services, "_usage_write", refused)
+    with pytest.raises(DatabaseError):
+        services.question_usage_write()
+    monkeypatch.setattr(services, "_usage_write", write)
+    assert services.question_usage_write() == 5
+    assert sorted(Question.objects.values_list("times_used", flat=True)) == [0] * 5 + [1] * 5
 
 
 def test_contest_cache_is_dropped_by_a_settings_change(tree: Tree) -> None:

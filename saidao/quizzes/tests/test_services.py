@@ -138,6 +138,7 @@ def test_paper_is_drawn_least_used_first_and_counters_grow(tree: Tree) -> None:
     attempt = services.attempt_start(contest=contest, worker=member_of(tree.anding))
     drawn = set(attempt.items.values_list("version__question_id", flat=True))
     assert drawn.isdisjoint({q.pk for q in used})
+    services.question_usage_write()
     assert set(Question.objects.filter(pk__in=drawn).values_list("times_used", flat=True)) == {1}
 
 
