@@ -8,9 +8,12 @@ Officers: one of 定西市 (city_officer), one of 东营市 (other_officer), one
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from saidao.accounts.models import Membership, User
 from saidao.accounts.tests.factories import MembershipFactory, UserFactory
@@ -35,6 +38,14 @@ class Tree:
     national_officer: User
     anding_member: Membership
     dongying_member: Membership
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test ends in the default language: a request with the English cookie activates
+    English on the thread (LanguageMiddleware), and tests after it would read English."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
