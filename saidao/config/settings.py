@@ -209,6 +209,9 @@ SAIDAO_HTTP_THREADS: int = env.int("SAIDAO_HTTP_THREADS", default=4)
 # Embedded, a contest's starts and answer saves run one after another on a thread of their own
 # (saidao.core.asgi.single_lane): on SQLite's one writer that costs less than spreading them.
 SAIDAO_SINGLE_LANE: bool = env.bool("SAIDAO_SINGLE_LANE", default=not SCALED)
+# Embedded, a process remembers bearer tokens it has looked up for a minute, forgetting them
+# at once on a change (saidao.accounts.token_cache); scaled processes look every one up.
+SAIDAO_TOKEN_CACHE: bool = env.bool("SAIDAO_TOKEN_CACHE", default=not SCALED)
 # A line a request from `saidao serve`; off behind a proxy that logs requests itself.
 SAIDAO_ACCESS_LOG: bool = env.bool("SAIDAO_ACCESS_LOG", default=True)
 SAIDAO_HOST: str = env.str("HOST", default="127.0.0.1")

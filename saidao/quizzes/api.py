@@ -9,6 +9,7 @@ correct answers; the result carries them only after submitting and when the cont
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import json
@@ -23,6 +24,7 @@ from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 from ninja.security import django_auth
 
+from saidao.accounts import token_cache
 from saidao.accounts.api import BearerAuth
 from saidao.accounts.models import ApiToken, User
 from saidao.campaigns.selectors import (
@@ -322,23 +324,32 @@ _USER_FIELDS = ("id", "phone", "real_name", "province_id", "city_id", "is_active
 
 def _token_user(key: str) -> User | None:
     """``accounts.services.api_token_user`` as one plain statement: the token's worker, loaded
-    with the fields an attempt reads (the others are deferred and load if touched)."""
-    t, u = ApiToken._meta.db_table, User._meta.db_table
-    columns = ", ".join(f"u.{name}" for name in _USER_FIELDS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns} FROM {t} t JOIN {u} u ON u.id = t.user_id "  # noqa: S608 - our names; values are parameters
-            f"WHERE t.key_hash = %s AND t.expires_at > %s AND u.is_active = %s",
-            [
-                hashlib.sha256(key.encode()).hexdigest(),
-                connection.ops.adapt_datetimefield_value(clock.now()),
-                True,
-            ],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return services.loaded(User, dict(zip(_USER_FIELDS, row, strict=True)))
+    with the fields an attempt reads (the others are deferred and load if touched). Embedded,
+    a lookup is remembered for a while (``accounts.token_cache``)."""
+    key_hash = hashlib.sha256(key.encode()).hexdigest()
+    now = clock.now()
+    found = token_cache.recall(key_hash, now=now)
+    if found is None:
+        generation = token_cache.generation()
+        t, u = ApiToken._meta.db_table, User._meta.db_table
+        columns = ", ".join(f"u.{name}" for name in _USER_FIELDS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {columns}, t.expires_at FROM {t} t JOIN {u} u ON u.id = t.user_id "  # noqa: S608 - our names; values are parameters
+                f"WHERE t.key_hash = %s AND t.expires_at > %s AND u.is_active = %s",
+                [key_hash, connection.ops.adapt_datetimefield_value(now), True],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        found = tuple(row[:-1])
+        expires_at = row[-1]
+        if isinstance(expires_at, str):
+            expires_at = dt.datetime.fromisoformat(expires_at)
+        if expires_at.tzinfo is None:  # SQLite keeps UTC without an offset
+            expires_at = expires_at.replace(tzinfo=dt.UTC)
+        token_cache.remember(key_hash, found, expires_at=expires_at, generation=generation)
+    return services.loaded(User, dict(zip(_USER_FIELDS, found, strict=True)))
 
 
 @functools.lru_cache(maxsize=65_536)

@@ -9,6 +9,8 @@ import pytest
 from django.test import Client
 from openpyxl import load_workbook
 
+from saidao.accounts import token_cache
+from saidao.accounts.models import ApiToken
 from saidao.accounts.tests.factories import login_headers
 from saidao.conftest import Tree
 from saidao.quizzes import caches, selectors
@@ -87,6 +89,31 @@ def test_the_paper_json_is_what_its_schema_would_render(client: Client, tree: Tr
     assert body["questions"][0]["stem"] == tricky
     again = client.get(f"/api/v1/quiz/attempts/{attempt.pk}", headers=h).json()
     assert again["questions"] == body["questions"]
+
+
+def test_an_answer_save_is_one_statement_and_a_revoked_token_stops_at_once(
+    client: Client,
+    tree: Tree,
+    settings: Any,
+    django_assert_num_queries: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Embedded, the worker's token is looked up once and remembered, so a save is the one
+    UPDATE; deleting the token (signing out everywhere) refuses the next save (401)."""
+    settings.SAIDAO_TOKEN_CACHE = True
+    token_cache.forget_all(others_too=False)
+    contest = make_contest(actor=tree.city_officer, organizer=tree.dingxi)
+    worker = member_of(tree.anding)
+    h = login_headers(client, worker)
+    paper = client.post(f"/api/v1/quiz/contests/{contest.pk}/attempts", headers=h).json()
+    url = f"/api/v1/quiz/attempts/{paper['attempt_id']}/answers"
+    assert _put(client, f"{url}/1", {"choice": "A", "seq": 1}, h).status_code == 200
+    with django_assert_num_queries(1):
+        assert _put(client, f"{url}/2", {"choice": "A", "seq": 2}, h).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        ApiToken.objects.filter(user=worker).delete()
+    assert _put(client, f"{url}/3", {"choice": "A", "seq": 3}, h).status_code == 401
+    token_cache.forget_all(others_too=False)
 
 
 def test_take_a_contest_through_the_api(client: Client, tree: Tree, clock: Clock) -> None:
