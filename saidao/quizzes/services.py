@@ -773,7 +773,7 @@ _ATTEMPT_COLUMNS = (
 
 
 # One row of a paper as ``selectors.attempt_paper`` reads it: position, version id, option
-# order, points, response.
+# order, points, response, the sequence number of the save that wrote it.
 PaperRow = tuple[int, int, list[int], int, str, int]
 _ITEM_COLUMNS = (
     "attempt_id",
@@ -807,7 +807,8 @@ def attempt_start_with_paper(
     Thousands of workers start together when a contest opens, so beyond the cached contest and
     question pool this is plain statements: one read of the worker's attempts (the one in
     progress and today's), one of the membership, and one transaction inserting the attempt
-    and its paper (one multi-row insert) and counting the questions' use.
+    and its paper (one multi-row insert). The questions' draw counts are written a second's
+    worth at a time by whichever start comes then (``caches.usage_due``).
     """
     now = clock.now()
     today = now.astimezone(clock.SHANGHAI).date()
@@ -1153,7 +1154,10 @@ def attempt_answer(
             return SavedAnswer(position, response, to_displayed(shown, response))
         # Refused: say why.
         cursor.execute(refused, [item.item_id, attempt.pk])
-        status, last_seq, previous = cursor.fetchone()
+        row = cursor.fetchone()
+    if row is None:  # deleted meanwhile (its contest removed)
+        raise NotFound(detail={"attempt": attempt.pk})
+    status, last_seq, previous = row
     if status != open_:
         raise AttemptClosed(detail={"attempt": attempt.pk, "status": status})
     if response == previous:

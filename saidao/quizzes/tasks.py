@@ -15,7 +15,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from saidao.core.tasks import task
 
@@ -49,7 +49,7 @@ def _sweep_forever() -> None:
         except Exception:
             log.exception("quiz attempt sweep failed; retrying")
         finally:
-            close_old_connections()
+            connection.close()  # asleep for SWEEP_EVERY_S: no session held meanwhile
 
 
 def ensure_sweeper() -> None:

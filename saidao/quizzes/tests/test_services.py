@@ -270,6 +270,18 @@ def test_stale_sequence_is_refused_and_a_repeat_is_harmless(tree: Tree) -> None:
         services.attempt_answer(attempt=attempt, worker=worker, position=2, choice="A", seq=5)
 
 
+def test_a_save_for_an_attempt_deleted_meanwhile_is_not_found(tree: Tree) -> None:
+    """The paper is cached for saves; when its attempt is gone (its contest removed), a save
+    writes nothing and answers 404, however fresh the cache."""
+    contest = make_contest(actor=tree.city_officer, organizer=tree.dingxi)
+    worker = member_of(tree.anding)
+    attempt = services.attempt_start(contest=contest, worker=worker)
+    services.attempt_answer(attempt=attempt, worker=worker, position=1, choice="A", seq=1)
+    Attempt.objects.filter(pk=attempt.pk).delete()
+    with pytest.raises(NotFound):
+        services.attempt_answer(attempt=attempt, worker=worker, position=2, choice="A", seq=2)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_save_during_a_submit_waits_and_is_refused(
     tree: Tree, monkeypatch: pytest.MonkeyPatch
