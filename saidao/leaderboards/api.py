@@ -11,8 +11,8 @@ Who reads what:
   organization asked about. Outside the scope: 404, as everywhere.
 
 Every JSON answer carries an ETag (a hash of the aggregator's watermark, the member snapshot's
-time, the request's path and parameters and the reader's scope) and answers 304 to a matching
-If-None-Match.
+time, the campaign's rank epoch, the request's path and parameters and the reader's scope) and
+answers 304 to a matching If-None-Match.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from saidao.orgs.selectors import officer_paths, organization_get_for_officer, p
 from . import selectors
 from .aggregator import WATERMARK
 from .models import TALLY_KINDS, MemberSnapshot, OrgTally, Watermark
+from .ranks import read_epoch
 
 
 def _anyone(request: HttpRequest) -> bool:
@@ -114,7 +115,10 @@ def _etag(request: HttpRequest, campaign: Campaign) -> str:
     taken = MemberSnapshot.objects.filter(campaign=campaign).aggregate(t=Max("taken_at"))["t"]
     scope = ",".join(officer_paths(user=_reader(request)))
     params = "&".join(f"{k}={v}" for k, v in sorted(request.GET.items()))
-    raw = f"{mark or 0}|{taken}|{request.path}|{params}|{scope}"
+    # The epoch moves when tallies are rewritten outside the aggregator (reconcile --repair,
+    # rebuild-ranks), which leaves the watermark where it was.
+    epoch = read_epoch(campaign.pk)
+    raw = f"{mark or 0}|{taken}|{epoch}|{request.path}|{params}|{scope}"
     return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
 
 

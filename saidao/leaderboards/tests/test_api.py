@@ -13,6 +13,7 @@ from saidao.accounts.tests.factories import MembershipFactory
 from saidao.campaigns.models import Campaign
 from saidao.campaigns.tests.factories import live_phases, make_campaign
 from saidao.conftest import Tree
+from saidao.leaderboards.ranks import ranks_invalidate
 from saidao.leaderboards.runner import run_once
 from saidao.leaderboards.services import participation_record
 from saidao.orgs.models import Organization
@@ -70,6 +71,15 @@ def test_summary_is_public_and_cacheable(campaign: Campaign, tree: Tree, client:
     fresh = client.get(url(campaign, "summary"), headers={"If-None-Match": etag})
     assert fresh.status_code == 200 and fresh["ETag"] != etag
     assert fresh.json()["participants"] == 4
+
+
+def test_an_etag_changes_when_the_tallies_are_rewritten(campaign: Campaign, client: Any) -> None:
+    """``reconcile --repair`` and ``rebuild-ranks`` rewrite tallies without moving the watermark:
+    the rank epoch they bump is in the ETag, so a client holding the old answer gets the new."""
+    etag = client.get(url(campaign, "summary"))["ETag"]
+    ranks_invalidate(campaign_id=campaign.pk)
+    fresh = client.get(url(campaign, "summary"), headers={"If-None-Match": etag})
+    assert fresh.status_code == 200 and fresh["ETag"] != etag
 
 
 def test_top_by_count_hides_member_counts_outside_the_scope(
