@@ -40,6 +40,16 @@ class Tree:
     dongying_member: Membership
 
 
+@pytest.fixture
+def connections_closed_after_each_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests of the ASGI application: its pool threads outlive the test, and with their
+    connections kept between requests they would still hold the test database open when it is
+    dropped at the end of the run (PostgreSQL refuses)."""
+    from django.db import connections
+
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+
+
 @pytest.fixture(autouse=True)
 def _default_language() -> Iterator[None]:
     """Each test ends in the default language: a request with the English cookie activates

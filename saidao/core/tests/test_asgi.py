@@ -11,15 +11,7 @@ from asgiref.testing import ApplicationCommunicator
 
 from saidao.core.asgi import SaidaoASGIHandler
 
-
-@pytest.fixture(autouse=True)
-def _connections_closed_after_each_request(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The handlers made here have pool threads of their own that outlive the test; with
-    connections kept between requests they would still hold the test database open when it is
-    dropped at the end of the run (PostgreSQL refuses)."""
-    from django.db import connections
-
-    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+pytestmark = pytest.mark.usefixtures("connections_closed_after_each_request")
 
 
 def _get(app: Any, path: str) -> tuple[int, bytes]:

@@ -29,7 +29,7 @@ CHUNK = 400_000
 
 
 @pytest.fixture
-def server(media: Path) -> Iterator[tuple[str, int]]:
+def server(media: Path, connections_closed_after_each_request: None) -> Iterator[tuple[str, int]]:
     """``saidao.config.asgi.application`` under uvicorn on a free port of 127.0.0.1."""
     from saidao.config.asgi import application
 
