@@ -9,28 +9,12 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from saidao.accounts.tests.factories import MembershipFactory
 from saidao.campaigns.models import Campaign
 from saidao.campaigns.tests.factories import live_phases, make_campaign
 from saidao.conftest import Tree
 from saidao.leaderboards.ranks import ranks_invalidate
 from saidao.leaderboards.runner import run_once
-from saidao.leaderboards.services import participation_record
-from saidao.orgs.models import Organization
-from saidao.regions.models import Region
-
-
-def take_part(campaign: Campaign, org: Organization, key: str, city: str) -> None:
-    """A new member of ``org`` enters the campaign."""
-    member = MembershipFactory.create(organization=org)
-    participation_record(
-        campaign=campaign,
-        worker=member.user,
-        kind="entry",
-        key=key,
-        organization=org,
-        zone_city=Region.objects.get(code=city),
-    )
+from saidao.leaderboards.tests.recount import member_takes_part
 
 
 @pytest.fixture
@@ -39,9 +23,9 @@ def campaign(tree: Tree, settings: Any) -> Campaign:
     counted by the aggregator; rates count from one member up."""
     settings.SAIDAO_RATE_MIN_MEMBERS = 1
     c = make_campaign(actor=tree.national_officer, organizer=tree.national, phases=live_phases())
-    take_part(c, tree.courier, "c1", "621100")
-    take_part(c, tree.courier, "c2", "621100")
-    take_part(c, tree.dongying, "d1", "370500")
+    member_takes_part(c, tree.courier, "c1", city="621100")
+    member_takes_part(c, tree.courier, "c2", city="621100")
+    member_takes_part(c, tree.dongying, "d1", city="370500")
     run_once()
     return c
 
@@ -66,7 +50,7 @@ def test_summary_is_public_and_cacheable(campaign: Campaign, tree: Tree, client:
     etag = r["ETag"]
     again = client.get(url(campaign, "summary"), headers={"If-None-Match": etag})
     assert again.status_code == 304 and again["ETag"] == etag and again.content == b""
-    take_part(campaign, tree.tongwei, "t1", "621100")
+    member_takes_part(campaign, tree.tongwei, "t1", city="621100")
     run_once()
     fresh = client.get(url(campaign, "summary"), headers={"If-None-Match": etag})
     assert fresh.status_code == 200 and fresh["ETag"] != etag

@@ -18,14 +18,12 @@ from django.db import connections
 from django.test import AsyncClient
 from django.urls import reverse
 
-from saidao.accounts.tests.factories import MembershipFactory
 from saidao.campaigns.models import Campaign
 from saidao.campaigns.tests.factories import live_phases, make_campaign
 from saidao.conftest import Tree
 from saidao.leaderboards import live
 from saidao.leaderboards.runner import run_once
-from saidao.leaderboards.services import participation_record
-from saidao.regions.models import Region
+from saidao.leaderboards.tests.recount import member_takes_part
 
 
 @pytest.fixture(autouse=True)
@@ -38,19 +36,6 @@ def _fresh_live_state() -> None:
 def campaign(tree: Tree) -> Campaign:
     """A national 云讲述 whose collection is open now."""
     return make_campaign(actor=tree.national_officer, organizer=tree.national, phases=live_phases())
-
-
-def take_part(campaign: Campaign, tree: Tree, key: str) -> None:
-    """A new member of the courier union enters the campaign (an event, not yet counted)."""
-    member = MembershipFactory.create(organization=tree.courier)
-    participation_record(
-        campaign=campaign,
-        worker=member.user,
-        kind="entry",
-        key=key,
-        organization=tree.courier,
-        zone_city=Region.objects.get(code="621100"),
-    )
 
 
 # Committed data (the stream reads on its own connection); ids from 1, so that the aggregator's
@@ -131,7 +116,7 @@ def test_a_flush_reaches_the_stream_within_a_second(campaign: Campaign, tree: Tr
         first = await stream.snapshot()
         assert first["total"] == 0
         assert live.hub.listeners(campaign.pk) == 1
-        await sync_to_async(take_part)(campaign, tree, "one")
+        await sync_to_async(member_takes_part)(campaign, tree.courier, "one")
         started = time.monotonic()
         await sync_to_async(run_once)()
         update = await stream.snapshot(timeout=1.0)
@@ -163,7 +148,7 @@ def test_a_burst_of_flushes_is_coalesced(campaign: Campaign, tree: Tree) -> None
         listener = asyncio.ensure_future(listen())
         started = time.monotonic()
         for i in range(100):
-            await sync_to_async(take_part)(campaign, tree, f"burst-{i}")
+            await sync_to_async(member_takes_part)(campaign, tree.courier, f"burst-{i}")
             await sync_to_async(run_once)()
         burst = time.monotonic() - started
         deadline = time.monotonic() + 2.0
@@ -202,7 +187,7 @@ def test_scaled_mode_carries_the_change_over_redis(
                 await asyncio.sleep(0.02)
             seen = probe.pubsub()
             seen.subscribe(f"{live.CHANNEL_PREFIX}{campaign.pk}")
-            await sync_to_async(take_part)(campaign, tree, "scaled")
+            await sync_to_async(member_takes_part)(campaign, tree.courier, "scaled")
             started = time.monotonic()
             await sync_to_async(run_once)()
             update = await stream.snapshot(timeout=1.0)

@@ -19,22 +19,7 @@ from saidao.leaderboards import live
 from saidao.leaderboards.links import screen_link_create
 from saidao.leaderboards.models import ScreenLink
 from saidao.leaderboards.runner import run_once
-from saidao.leaderboards.services import participation_record
-from saidao.orgs.models import Organization
-from saidao.regions.models import Region
-
-
-def take_part(campaign: Campaign, org: Organization, key: str) -> None:
-    """A new member of ``org`` enters the campaign."""
-    member = MembershipFactory.create(organization=org)
-    participation_record(
-        campaign=campaign,
-        worker=member.user,
-        kind="entry",
-        key=key,
-        organization=org,
-        zone_city=Region.objects.get(code="621100"),
-    )
+from saidao.leaderboards.tests.recount import member_takes_part
 
 
 @pytest.fixture(autouse=True)
@@ -49,9 +34,9 @@ def campaign(tree: Tree, settings: Any) -> Campaign:
     rates from one member up."""
     settings.SAIDAO_RATE_MIN_MEMBERS = 1
     c = make_campaign(actor=tree.national_officer, organizer=tree.national, phases=live_phases())
-    take_part(c, tree.courier, "a1")
-    take_part(c, tree.courier, "a2")
-    take_part(c, tree.tongwei, "t1")
+    member_takes_part(c, tree.courier, "a1")
+    member_takes_part(c, tree.courier, "a2")
+    member_takes_part(c, tree.tongwei, "t1")
     for _i in range(3):
         MembershipFactory.create(organization=tree.tongwei)  # members who do not take part
     run_once()
