@@ -705,10 +705,6 @@ class RedisRankIndex(RankIndex):
         ):
             self.rebuild(campaign_id)
 
-    def _ensure(self, campaign_id: int) -> None:
-        if not self.redis.exists(f"lb:{campaign_id}:ready"):
-            self.rebuild(campaign_id)
-
     def rebuild(self, campaign_id: int | None = None) -> None:
         _read(campaign_id, self._write)
 
@@ -798,12 +794,12 @@ class RedisRankIndex(RankIndex):
     ) -> list[Ranked]:
         if limit <= 0:
             return []
-        self._ensure(campaign_id)
+        self.ensure(campaign_id)
         key = self._key(campaign_id, kind, scope, by)
         return self._rows(key, campaign_id, kind, start, start + limit - 1)
 
     def size(self, campaign_id: int, kind: str, scope: Scope, by: By = "count") -> int:
-        self._ensure(campaign_id)
+        self.ensure(campaign_id)
         return int(self.redis.zcard(self._key(campaign_id, kind, scope, by)))
 
     def _position(self, key: str, campaign_id: int, kind: str, org: int) -> tuple[int, str] | None:
@@ -816,7 +812,7 @@ class RedisRankIndex(RankIndex):
     def rank(
         self, campaign_id: int, kind: str, scope: Scope, org_id: int, by: By = "count"
     ) -> tuple[int, int] | None:
-        self._ensure(campaign_id)
+        self.ensure(campaign_id)
         key = self._key(campaign_id, kind, scope, by)
         found = self._position(key, campaign_id, kind, org_id)
         if found is None:
@@ -836,7 +832,7 @@ class RedisRankIndex(RankIndex):
         by: By = "count",
         size: int = 5,
     ) -> list[Ranked]:
-        self._ensure(campaign_id)
+        self.ensure(campaign_id)
         key = self._key(campaign_id, kind, scope, by)
         found = self._position(key, campaign_id, kind, org_id)
         if found is None:
@@ -845,7 +841,7 @@ class RedisRankIndex(RankIndex):
         return self._rows(key, campaign_id, kind, max(0, pos - size), pos + size)
 
     def zones(self, campaign_id: int, kind: str, zone: Zone) -> list[ZoneRanked]:
-        self._ensure(campaign_id)
+        self.ensure(campaign_id)
         got = self.redis.zrevrange(f"lb:{campaign_id}:{kind}:zone:{zone}", 0, -1, withscores=True)
         rows = [ZoneRanked(_text(m)[16:], int(s), _at_of(m)) for m, s in got]
         # zones are few: the tie-breakers (time, then code ascending) are sorted here

@@ -253,6 +253,4 @@ def window(
 
 def children_by_rate(*, campaign: Campaign, parent: Organization, kind: str = ALL) -> list[Row]:
     """The sub-organizations of ``parent`` by rate, worst first: who needs a push."""
-    index = _index(campaign)
-    rows = list(_pages(index, campaign.pk, kind, Scope.children(parent.pk), "rate"))
-    return _hydrate(rows[::-1])
+    return list(reversed(ranking(campaign=campaign, by="rate", kind=kind, parent=parent)))
