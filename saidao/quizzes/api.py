@@ -9,7 +9,6 @@ correct answers; the result carries them only after submitting and when the cont
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import json
@@ -343,11 +342,7 @@ def _token_user(key: str) -> User | None:
         if row is None:
             return None
         found = tuple(row[:-1])
-        expires_at = row[-1]
-        if isinstance(expires_at, str):
-            expires_at = dt.datetime.fromisoformat(expires_at)
-        if expires_at.tzinfo is None:  # SQLite keeps UTC without an offset
-            expires_at = expires_at.replace(tzinfo=dt.UTC)
+        expires_at = services.aware(row[-1])
         token_cache.remember(key_hash, found, expires_at=expires_at, generation=generation)
     return services.loaded(User, dict(zip(_USER_FIELDS, found, strict=True)))
 

@@ -825,7 +825,7 @@ def attempt_start_with_paper(
     )
     for pk, status, deadline, _day in rows:
         if status == Attempt.Status.IN_PROGRESS:
-            if now <= _aware(deadline) + dt.timedelta(seconds=contest.grace_s):
+            if now <= aware(deadline) + dt.timedelta(seconds=contest.grace_s):
                 return Attempt.objects.select_related("contest").get(pk=pk), None
             _expire_one(attempt_id=pk, at=now)
     campaign = contest.campaign
@@ -1024,7 +1024,7 @@ def _locked(attempt: Attempt, worker: Any) -> Attempt:
     return locked
 
 
-def _aware(value: Any) -> dt.datetime:
+def aware(value: Any) -> dt.datetime:
     """A datetime read by a raw cursor (SQLite gives text in UTC) as an aware datetime."""
     moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
     assert isinstance(moment, dt.datetime)
@@ -1095,7 +1095,7 @@ def _answering(attempt_id: int, worker_id: int) -> caches.Answering | None:
     }
     paper = caches.Answering(
         worker_id=worker_id,
-        deadline=_aware(deadline),
+        deadline=aware(deadline),
         grace_s=grace_s,
         partial_credit=partial_credit,
         items=items,
