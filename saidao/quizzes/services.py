@@ -1129,7 +1129,9 @@ def attempt_answer(
         raise NotInPaper(detail={"position": position})
     now = clock.now()
     if now > paper.deadline + dt.timedelta(seconds=paper.grace_s):
-        status = Attempt.objects.filter(pk=attempt.pk).values_list("status", flat=True)[0]
+        status = Attempt.objects.filter(pk=attempt.pk).values_list("status", flat=True).first()
+        if status is None:  # deleted meanwhile (its contest removed)
+            raise NotFound(detail={"attempt": attempt.pk})
         if status != Attempt.Status.IN_PROGRESS:
             raise AttemptClosed(detail={"attempt": attempt.pk, "status": status})
         raise TimeUp(detail={"attempt": attempt.pk, "deadline": paper.deadline.isoformat()})

@@ -282,6 +282,21 @@ def test_a_save_for_an_attempt_deleted_meanwhile_is_not_found(tree: Tree) -> Non
         services.attempt_answer(attempt=attempt, worker=worker, position=2, choice="A", seq=2)
 
 
+def test_a_late_save_for_an_attempt_deleted_meanwhile_is_not_found(
+    tree: Tree, clock: Clock
+) -> None:
+    """Past the deadline and grace too: the save looks the attempt up to say why it is refused,
+    and a removed attempt is 404, not an error."""
+    contest = make_contest(actor=tree.city_officer, organizer=tree.dingxi)
+    worker = member_of(tree.anding)
+    attempt = services.attempt_start(contest=contest, worker=worker)
+    services.attempt_answer(attempt=attempt, worker=worker, position=1, choice="A", seq=1)
+    Attempt.objects.filter(pk=attempt.pk).delete()
+    clock.advance(seconds=contest.time_limit_s + contest.grace_s + 1)
+    with pytest.raises(NotFound):
+        services.attempt_answer(attempt=attempt, worker=worker, position=2, choice="A", seq=2)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_save_during_a_submit_waits_and_is_refused(
     tree: Tree, monkeypatch: pytest.MonkeyPatch
