@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import io
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from saidao.core.sheets import SheetErrors, cell_text
+from saidao.core.sheets import Sheet, SheetErrors, cell_text, xlsx_bytes
 
 from .phones import is_mobile, normalize_phone
 
@@ -87,19 +87,9 @@ def roster_parse(file: IO[bytes]) -> RosterParse:
     return result
 
 
-def roster_workbook(rows: list[list[Any]], *, header: tuple[str, ...]) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "会员名册"
-    ws.append(list(header))
-    for r in rows:
-        ws.append(r)
-    for i in range(1, len(header) + 1):
-        ws.column_dimensions[get_column_letter(i)].width = 18
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+def roster_workbook(rows: Iterable[Sequence[Any]], *, header: tuple[str, ...]) -> bytes:
+    """The 会员名册 sheet; typed text stays text cells, never formulas (see ``xlsx_bytes``)."""
+    return xlsx_bytes(Sheet("会员名册", header, rows, widths=18))
 
 
 def roster_template() -> bytes:

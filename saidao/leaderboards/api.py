@@ -18,7 +18,6 @@ answers 304 to a matching If-None-Match.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from typing import Any, Literal
 
@@ -32,6 +31,7 @@ from saidao.accounts.api import BearerAuth
 from saidao.campaigns.models import Campaign
 from saidao.campaigns.selectors import campaign_get_for_officer
 from saidao.core.errors import InvalidInput, NotAuthenticated, NotFound
+from saidao.core.sheets import Sheet, xlsx_bytes
 from saidao.orgs.models import Organization
 from saidao.orgs.selectors import officer_paths, organization_get_for_officer, path_in_scope
 
@@ -221,31 +221,24 @@ def leaderboard_top_xlsx(
     parent: int | None = None,
     limit: int = MAX_LIMIT,
 ) -> HttpResponse:
-    """The same ranking as ``top``, as an .xlsx workbook."""
-    from openpyxl import Workbook
-
+    """The same ranking as ``top``, as an .xlsx workbook; anyone may download it, so names
+    are written as text cells only (see ``xlsx_bytes``)."""
     campaign = _campaign(request, campaign_id)
     rows = _rows(request, _top_rows(request, campaign, by, kind, level, parent, limit))
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = _("排行")
-    sheet.append([_("名次"), _("组织"), _("层级"), _("参与人数"), _("会员数"), _("参与率")])
-    for r in rows:
-        sheet.append(
-            [
-                r["rank"],
-                r["name"],
-                str(Organization.Level(r["level"]).label),
-                r["participants"],
-                r["members"],
-                round(r["rate"], 4) if r["rate"] is not None else None,
-            ]
-        )
-    out = io.BytesIO()
-    book.save(out)
+    header = [_("名次"), _("组织"), _("层级"), _("参与人数"), _("会员数"), _("参与率")]
+    lines = [
+        [
+            r["rank"],
+            r["name"],
+            str(Organization.Level(r["level"]).label),
+            r["participants"],
+            r["members"],
+            round(r["rate"], 4) if r["rate"] is not None else None,
+        ]
+        for r in rows
+    ]
     response = HttpResponse(
-        out.getvalue(),
+        xlsx_bytes(Sheet(_("排行"), header, lines)),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = f'attachment; filename="leaderboard-{campaign.pk}-{by}.xlsx"'

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from saidao.core.sheets import SheetErrors
+from saidao.core.sheets import Sheet, SheetErrors, csv_bytes, csv_text, xlsx_bytes
 
 from .models import LETTERS, Difficulty, QuestionKind
 
@@ -188,7 +188,7 @@ def _rows_csv(data: bytes) -> Iterator[tuple[Any, ...]]:
         except UnicodeDecodeError:
             continue
         for row in csv.reader(io.StringIO(decoded, newline="")):
-            yield tuple(row)
+            yield tuple(csv_text(v) for v in row)
         return
     raise ValueError("undecodable")
 
@@ -350,29 +350,14 @@ def question_row(
 
 
 def rows_xlsx(rows: Iterable[Sequence[Any]], *, title: str = "题库") -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = title
-    ws.append(list(COLUMNS))
-    for r in rows:
-        ws.append(list(r))
-    ws.column_dimensions["B"].width = 48
-    for i in range(3, len(COLUMNS) + 1):
-        ws.column_dimensions[get_column_letter(i)].width = 16
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    """Questions in the template's columns; typed text stays text cells (see ``xlsx_bytes``)."""
+    widths = (None, 48, *[16] * (len(COLUMNS) - 2))
+    return xlsx_bytes(Sheet(title, COLUMNS, rows, widths=widths))
 
 
 def rows_csv(rows: Iterable[Sequence[Any]]) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel on Windows opens the Chinese text correctly."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(COLUMNS)
-    for r in rows:
-        writer.writerow(r)
-    return buf.getvalue().encode("utf-8-sig")
+    """UTF-8 with a byte-order mark; formula-looking text marked (see ``csv_bytes``)."""
+    return csv_bytes(COLUMNS, rows)
 
 
 TEMPLATE_ROWS: list[list[str]] = [

@@ -33,7 +33,6 @@ Public selectors (keyword-only; stable, new ones are added, none renamed):
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,13 +41,12 @@ from django.db import connection
 from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import translation
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
 from saidao.campaigns.models import Campaign
 from saidao.campaigns.selectors import campaign_switches
 from saidao.core import clock
 from saidao.core.errors import NotFound, OutsideScope
+from saidao.core.sheets import Sheet, xlsx_bytes
 from saidao.orgs.models import Organization
 from saidao.orgs.selectors import officer_paths, organization_in_scope, scope_q, subtree_q
 
@@ -579,24 +577,16 @@ def results_by_organization(
 
 def results_xlsx(*, user: Any, contest: Contest, parent: Organization | None = None) -> bytes:
     rows = results_by_organization(user=user, contest=contest, parent=parent)
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "按组织统计"
-    ws.append(["组织", "参赛人数", "及格人数", "及格率", "平均分", "最高分"])
-    for r in rows:
-        ws.append(
-            [
-                r.organization.name,
-                r.participants,
-                r.passed,
-                round(r.pass_rate, 4),
-                round(r.average_score, 2),
-                r.best_score,
-            ]
-        )
-    for i in range(1, 7):
-        ws.column_dimensions[get_column_letter(i)].width = 30 if i == 1 else 12
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    header = ["组织", "参赛人数", "及格人数", "及格率", "平均分", "最高分"]
+    lines = [
+        [
+            r.organization.name,
+            r.participants,
+            r.passed,
+            round(r.pass_rate, 4),
+            round(r.average_score, 2),
+            r.best_score,
+        ]
+        for r in rows
+    ]
+    return xlsx_bytes(Sheet("按组织统计", header, lines, widths=(30, *[12] * 5)))
