@@ -73,6 +73,7 @@ from .schemas import (
     TitleOut,
     TrendOut,
     ValueOut,
+    VerifyOut,
     dec,
 )
 
@@ -205,11 +206,12 @@ def _indicator_out(i: Indicator) -> IndicatorOut:
     )
 
 
-def _participant_out(p: Participant) -> ParticipantOut:
+def _participant_out(p: Participant, lens: selectors.PhoneLens) -> ParticipantOut:
     return ParticipantOut(
         id=p.pk,
         code=p.code,
         name=p.name,
+        phone=lens.phone(p),
         bracket_id=p.bracket_id,
         organization_id=p.organization_id,
         user_id=p.user_id,
@@ -270,11 +272,12 @@ def _snapshot_out(s: Snapshot) -> SnapshotOut:
     )
 
 
-def _row_out(r: SnapshotRow) -> RowOut:
+def _row_out(r: SnapshotRow, lens: selectors.PhoneLens) -> RowOut:
     return RowOut(
         participant_id=r.participant_id,
         code=r.participant.code,
         name=r.participant.name,
+        phone=lens.phone(r.participant),
         bracket_id=r.bracket_id,
         bracket=r.bracket.name if r.bracket else None,
         position=r.position,
@@ -523,8 +526,13 @@ def brackets_create(request: HttpRequest, competition_id: int, payload: BracketI
 
 @router.get("/competitions/{competition_id}/participants", response=list[ParticipantOut])
 def participants_list(request: HttpRequest, competition_id: int) -> list[ParticipantOut]:
+    """The participants; a person's phone is masked unless the caller may see it (see
+    ``phone``)."""
     c = _competition(request, competition_id)
-    return [_participant_out(p) for p in selectors.participants_for_competition(competition=c)]
+    lens = selectors.phone_lens(viewer=request.user, program=c.program)
+    return [
+        _participant_out(p, lens) for p in selectors.participants_for_competition(competition=c)
+    ]
 
 
 @router.post("/competitions/{competition_id}/participants", response={201: ParticipantOut})
@@ -553,7 +561,8 @@ def participants_create(
         name=payload.name,
         bracket=bracket,
     )
-    return Status(201, _participant_out(p))
+    lens = selectors.phone_lens(viewer=request.user, program=c.program)
+    return Status(201, _participant_out(p, lens))
 
 
 @router.get("/competitions/{competition_id}/periods", response=list[PeriodOut])
@@ -681,7 +690,8 @@ def reports_import(
     file: File[UploadedFile],
     submit: Form[bool] = False,
 ) -> Status[ImportOut]:
-    """Import an .xlsx (参赛单位编码 or 参赛人手机号, 指标, 期间, 数值, 单位, 备注): all rows or
+    """Import an .xlsx (参赛单位编码, or 参赛人编码 and/or 参赛人手机号; 指标, 期间, 数值, 单位,
+    备注; a person by the code when given, else by the full phone number): all rows or
     none; errors as ``detail.errors`` = [{"row", "column", "message"}]."""
     result = services.reports_import(
         actor=_user(request),
@@ -738,14 +748,30 @@ def snapshots_publish(request: HttpRequest, snapshot_id: int) -> SnapshotOut:
 def snapshots_rows(
     request: HttpRequest, snapshot_id: int, bracket_id: int | None = None
 ) -> list[RowOut]:
+    """The ranking's rows; a person's phone is masked unless the caller may see it."""
     snap = _snapshot(request, snapshot_id)
-    return [_row_out(r) for r in selectors.snapshot_rows(snapshot=snap, bracket_id=bracket_id)]
+    lens = selectors.phone_lens(viewer=request.user, program=snap.period.competition.program)
+    rows = selectors.snapshot_rows(snapshot=snap, bracket_id=bracket_id)
+    return [_row_out(r, lens) for r in rows]
+
+
+@router.get("/competition-snapshots/{snapshot_id}/verify", response=VerifyOut)
+def snapshots_verify(request: HttpRequest, snapshot_id: int) -> VerifyOut:
+    """Whether the stored snapshot still gives its rules hash and content hash (snapshots made
+    before participants were given opaque codes too)."""
+    snap = _snapshot(request, snapshot_id)
+    return VerifyOut(
+        snapshot_id=snap.pk,
+        content_hash=snap.content_hash,
+        verified=selectors.snapshot_verify(snapshot=snap),
+    )
 
 
 @router.get("/competition-snapshots/{snapshot_id}/ranking.xlsx")
 def snapshots_xlsx(request: HttpRequest, snapshot_id: int) -> HttpResponse:
     snap = _snapshot(request, snapshot_id)
-    return _xlsx(selectors.ranking_xlsx(snapshot=snap), f"ranking-{snap.pk}.xlsx")
+    body = selectors.ranking_xlsx(snapshot=snap, viewer=request.user)
+    return _xlsx(body, f"ranking-{snap.pk}.xlsx")
 
 
 @router.get("/competition-snapshots/{snapshot_id}/diff", response=DiffOut)

@@ -3,24 +3,24 @@ reason, and nothing saved unless the whole file is right."""
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from saidao.accounts.phones import normalize_phone
+from saidao.accounts.phones import mask_phone, normalize_phone
 from saidao.core.errors import SaidaoError
-from saidao.core.sheets import SheetErrors, cell_text
+from saidao.core.sheets import Sheet, SheetErrors, cell_text, xlsx_bytes
 
 from .errors import ImportInvalid
 from .models import Competition, Indicator, Participant, Period, Report
 
 UNIT_CODE = "参赛单位编码"
+PERSON_CODE = "参赛人编码"
 PERSON_PHONE = "参赛人手机号"
 COLUMNS = ("指标", "期间", "数值", "单位", "备注")
 MAX_ROWS = 50000
@@ -52,6 +52,43 @@ def _raw_value(value: Any) -> str:
     return str(value).strip()
 
 
+def _participant_of(
+    cells: dict[str, Any],
+    col: dict[str, str],
+    by_code: dict[str, Participant],
+    by_phone: dict[str, Participant],
+) -> tuple[Participant | None, str, str | None]:
+    """The participant a row names, the column to point at, and what is wrong (None when
+    nothing): a unit by its code; a person by the code when given (the phone column then
+    left alone: it may hold the template's masked number), else by the phone number."""
+    if UNIT_CODE in col:
+        key, where = cell_text(cells[UNIT_CODE]), col[UNIT_CODE]
+        if not key:
+            return None, where, _("不能为空。")
+        p = by_code.get(key)
+        if p is None:
+            return None, where, _("“%(v)s”不是本竞赛的参赛者。") % {"v": key}
+        return p, where, None
+    code = cell_text(cells[PERSON_CODE]) if PERSON_CODE in col else ""
+    raw = cell_text(cells[PERSON_PHONE]) if PERSON_PHONE in col else ""
+    if code:
+        where = col[PERSON_CODE]
+        p = by_code.get(code)
+        if p is None:
+            return None, where, _("“%(v)s”不是本竞赛的参赛者。") % {"v": code}
+        return p, where, None
+    where = col.get(PERSON_PHONE) or col[PERSON_CODE]
+    if not raw:
+        return None, col.get(PERSON_CODE) or where, _("不能为空。")
+    if "*" in raw:
+        return None, where, _("手机号中间四位已隐去，请填写参赛人编码或完整的手机号。")
+    phone = normalize_phone(raw)
+    p = by_phone.get(phone)
+    if p is None:
+        return None, where, _("“%(v)s”不是您可以填报的参赛者。") % {"v": phone}
+    return p, where, None
+
+
 def reports_parse(*, actor: Any, competition: Competition, file: IO[bytes]) -> ImportParse:
     """Check every row against the competition; saves nothing."""
     from .selectors import user_can_report
@@ -65,33 +102,29 @@ def reports_parse(*, actor: Any, competition: Competition, file: IO[bytes]) -> I
     ws = wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
     header = [cell_text(v) for v in next(rows, ())]
-    who = (
-        UNIT_CODE
-        if competition.participant_kind == Competition.ParticipantKind.UNIT
-        else PERSON_PHONE
-    )
-    missing = [c for c in (who, *COLUMNS) if c not in header]
+    by_unit = competition.participant_kind == Competition.ParticipantKind.UNIT
+    # A person is named by the code or the phone number (either column, or both).
+    names = (UNIT_CODE,) if by_unit else (PERSON_CODE, PERSON_PHONE)
+    keys = [c for c in names if c in header]
+    missing = [c for c in COLUMNS if c not in header]
+    if not keys:
+        either = _("%(a)s或%(b)s") % {"a": PERSON_CODE, "b": PERSON_PHONE}
+        missing.insert(0, UNIT_CODE if by_unit else either)
     if missing:
         result.error(
             1, "", _("第一行缺少列：%(cols)s。请使用模板的表头。") % {"cols": "、".join(missing)}
         )
         wb.close()
         return result
-    index = {name: header.index(name) for name in (who, *COLUMNS)}
+    index = {name: header.index(name) for name in (*keys, *COLUMNS)}
     col = {name: f"{get_column_letter(i + 1)}（{name}）" for name, i in index.items()}
     participants = list(
-        competition.participants.select_related("home", "competition__program__organization")
+        competition.participants.select_related(
+            "user", "home", "competition__program__organization"
+        )
     )
-    if who == UNIT_CODE:
-        by_key = {p.code: p for p in participants}
-    else:
-        by_key = {
-            p.user.phone: p
-            for p in competition.participants.select_related(
-                "user", "home", "competition__program__organization"
-            )
-            if p.user
-        }
+    by_code = {p.code: p for p in participants}
+    by_phone = {p.user.phone: p for p in participants if p.user}
     indicators = list(competition.indicators.all())
     by_name = {i.name: i for i in indicators} | {i.code: i for i in indicators}
     periods = {p.key: p for p in competition.periods.all()} | {
@@ -106,22 +139,23 @@ def reports_parse(*, actor: Any, competition: Competition, file: IO[bytes]) -> I
         if n - 1 > MAX_ROWS:
             result.error(n, "", _("最多 %(n)d 行，请拆分后分批导入。") % {"n": MAX_ROWS})
             break
-        key = cell_text(cells[who])
-        if who == PERSON_PHONE:
-            key = normalize_phone(key)
-        p = by_key.get(key)
-        ok = True
-        if not key:
-            result.error(n, col[who], _("不能为空。"))
-            ok = False
-        elif p is None:
-            result.error(n, col[who], _("“%(v)s”不是本竞赛的参赛者。") % {"v": key})
-            ok = False
-        else:
+        p, where, problem = _participant_of(cells, col, by_code, by_phone)
+        ok = problem is None
+        if problem is not None:
+            result.error(n, where, problem)
+        elif p is not None:
             if p.pk not in allowed:
                 allowed[p.pk] = user_can_report(user=actor, participant=p)
             if not allowed[p.pk]:
-                result.error(n, col[who], _("您不是“%(p)s”的填报员。") % {"p": p.name})
+                if where == col.get(PERSON_PHONE):
+                    # Named by phone: the same answer as for a stranger's number, so that
+                    # the file does not tell whose number it is.
+                    problem = _("“%(v)s”不是您可以填报的参赛者。") % {
+                        "v": normalize_phone(cell_text(cells[PERSON_PHONE]))
+                    }
+                else:
+                    problem = _("您不是“%(p)s”的填报员。") % {"p": p.name}
+                result.error(n, where, problem)
                 ok = False
         ind = by_name.get(cell_text(cells["指标"]))
         if ind is None:
@@ -223,25 +257,21 @@ def reports_import(
 
 
 def import_template(*, competition: Competition, period: Period | None = None) -> bytes:
-    """A template with the header and one example row per reported indicator."""
+    """A template with the header and one example row per reported indicator; for people
+    the code and the masked phone number (the import goes by the code, or a full number)."""
     unit = competition.participant_kind == Competition.ParticipantKind.UNIT
-    who = UNIT_CODE if unit else PERSON_PHONE
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = _("填报")
-    ws.append([who, *COLUMNS])
+    who = [UNIT_CODE] if unit else [PERSON_CODE, PERSON_PHONE]
     first = competition.participants.select_related("user").order_by("code").first()
-    key = ""
+    key = [""] * len(who)
     if first is not None:
-        key = first.code if unit else (first.user.phone if first.user else "")
+        phone = first.user.phone if first.user else ""
+        key = [first.code] if unit else [first.code, mask_phone(phone)]
     period = period or competition.periods.order_by("-starts_on").first()
-    for ind in competition.indicators.filter(source=Indicator.Source.REPORTED).order_by(
-        "position", "id"
-    ):
-        ws.append([key, ind.name, period.key if period else "", None, ind.unit, ""])
-    for i in range(1, len(COLUMNS) + 2):
-        ws.column_dimensions[get_column_letter(i)].width = 18
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    rows = [
+        [*key, ind.name, period.key if period else "", None, ind.unit, ""]
+        for ind in competition.indicators.filter(source=Indicator.Source.REPORTED).order_by(
+            "position", "id"
+        )
+    ]
+    # Indicator names and codes are typed by people: text cells only (see xlsx_bytes).
+    return xlsx_bytes(Sheet(_("填报"), [*who, *COLUMNS], rows, widths=18))

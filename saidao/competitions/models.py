@@ -19,6 +19,11 @@ from saidao.orgs.models import Organization
 VALUE_DIGITS, VALUE_PLACES = 20, 6
 POINT_DIGITS, POINT_PLACES = 14, 4
 INDICATOR_CODE_REGEX = r"^[A-Za-z_][A-Za-z0-9_]{0,39}$"
+# A person's 参赛编码: P and a number given in the order people join the competition, so
+# that the code says nothing about who they are (it once was their phone number).
+PERSON_CODE_PREFIX = "P"
+PERSON_CODE_DIGITS = 5
+PERSON_CODE_REGEX = r"^P[0-9]{5,9}$"
 
 
 def _decimal(
@@ -249,7 +254,8 @@ class Bracket(TimeStampedModel):
 
 class Participant(TimeStampedModel):
     """A unit (an organization in the program's subtree) or an individual (a member) taking
-    part in a competition. ``code`` is the 参赛单位编码 used in report spreadsheets."""
+    part in a competition. ``code`` is the 参赛单位编码 of a unit (its credit code unless
+    given), or the opaque 参赛人编码 of a person (P00001, P00002, ...; never their phone)."""
 
     competition = models.ForeignKey(
         Competition,
@@ -310,6 +316,10 @@ class Participant(TimeStampedModel):
                 condition=Q(organization__isnull=False, user__isnull=True)
                 | Q(organization__isnull=True, user__isnull=False),
                 name="comp_participant_unit_or_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=True) | Q(code__regex=PERSON_CODE_REGEX),
+                name="comp_participant_person_code",
             ),
         ]
 
@@ -657,6 +667,10 @@ class SnapshotRow(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # The participant's code as the snapshot was computed with it: the content hash covers
+    # it, so the snapshot stays verifiable after the participant is given another code.
+    # Never shown (before the person codes it was the phone number).
+    code = models.CharField(_("计算时的参赛编码"), max_length=40, blank=True)
     position = models.PositiveIntegerField(_("顺序"))
     rank = models.PositiveIntegerField(_("名次"))
     total = _points_field(_("总分"))

@@ -30,6 +30,7 @@ from .models import (
     Title,
 )
 from .selectors import (
+    PhoneLens,
     help_list,
     indicators_for_competition,
     periods_for_competition,
@@ -159,6 +160,7 @@ class BoardRow:
     amount: Decimal | None = None
     help: bool = False
     spark: str = ""
+    phone: str | None = None  # a person's, as the viewer may see it (PhoneLens)
 
     @property
     def total_text(self) -> str:
@@ -182,10 +184,18 @@ def _d(raw: Any) -> Decimal | None:
     return None if raw is None else Decimal(str(raw))
 
 
-def ranking_board(*, competition: Competition, period: Period, snapshot: Snapshot | None) -> Board:
-    """The board of one period: rows, per-indicator cells, award and help marks, and every
-    participant's rank in each period up to this one (published rankings; the shown snapshot
-    for this period). Seven queries whatever the number of participants or periods."""
+def ranking_board(
+    *,
+    competition: Competition,
+    period: Period,
+    snapshot: Snapshot | None,
+    lens: PhoneLens | None = None,
+) -> Board:
+    """The board of one period: rows, per-indicator cells, award and help marks, a person's
+    phone as ``lens`` shows it (masked when none), and every participant's rank in each period
+    up to this one (published rankings; the shown snapshot for this period). Seven queries
+    whatever the number of participants or periods."""
+    lens = lens or PhoneLens()
     periods = [p for p in periods_for_competition(competition=competition)]
     indicators = list(indicators_for_competition(competition=competition))
     upto = [p for p in periods if p.starts_on <= period.starts_on]
@@ -201,7 +211,11 @@ def ranking_board(*, competition: Competition, period: Period, snapshot: Snapsho
     )
     if snapshot is None:
         return board
-    rows = list(snapshot.rows.select_related("participant", "bracket").order_by("position"))
+    rows = list(
+        snapshot.rows.select_related("participant__user", "participant__home", "bracket").order_by(
+            "position"
+        )
+    )
     # The trend: one snapshot per earlier period (its published one), this period's shown one.
     published = {
         s.period_id: s.pk
@@ -243,6 +257,7 @@ def ranking_board(*, competition: Competition, period: Period, snapshot: Snapsho
                 award=r.participant_id in awards,
                 amount=awards.get(r.participant_id),
                 help=r.participant_id in helped,
+                phone=lens.phone(r.participant),
             )
         )
         if r.bracket_id is not None:

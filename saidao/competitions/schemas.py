@@ -7,6 +7,17 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Schema
+from pydantic import Field
+
+CODE_DOC = (
+    "The participant's code (参赛编码): a unit's own code (参赛单位编码); for a person an opaque"
+    " code given in joining order (P00001, P00002, ...) that says nothing about their phone."
+)
+PHONE_DOC = (
+    "A person's phone number: in full for the program's officers, for officers whose scope"
+    " holds the person's unit, and for the person; masked (138****1234) for everyone else."
+    " null for a unit."
+)
 
 
 def dec(d: Decimal | None) -> str | None:
@@ -160,8 +171,9 @@ class ParticipantIn(Schema):
 
 class ParticipantOut(Schema):
     id: int
-    code: str
+    code: str = Field(description=CODE_DOC)
     name: str
+    phone: str | None = Field(description=PHONE_DOC)
     bracket_id: int | None
     organization_id: int | None
     user_id: int | None
@@ -225,7 +237,7 @@ class EvidenceOut(Schema):
 class ReportOut(Schema):
     id: int
     participant_id: int
-    participant_code: str
+    participant_code: str = Field(description=CODE_DOC)
     period_id: int
     version: int
     is_current: bool
@@ -261,8 +273,9 @@ class SnapshotOut(Schema):
 
 class RowOut(Schema):
     participant_id: int
-    code: str
+    code: str = Field(description=CODE_DOC)
     name: str
+    phone: str | None = Field(description=PHONE_DOC)
     bracket_id: int | None
     bracket: str | None
     position: int
@@ -277,7 +290,7 @@ class RowOut(Schema):
 
 class ChangeOut(Schema):
     participant_id: int
-    code: str
+    code: str = Field(description=CODE_DOC)
     name: str
     old_rank: int | None
     new_rank: int | None
@@ -296,7 +309,7 @@ class DiffOut(Schema):
 
 class AwardOut(Schema):
     participant_id: int
-    code: str
+    code: str = Field(description=CODE_DOC)
     name: str
     bracket_id: int | None
     rank: int
@@ -313,7 +326,7 @@ class NoteOut(Schema):
 class HelpOut(Schema):
     id: int
     participant_id: int
-    code: str
+    code: str = Field(description=CODE_DOC)
     name: str
     rank: int
     helper_organization_id: int | None
@@ -423,3 +436,11 @@ class TableOut(Schema):
     name: str
     total_weight: str
     categories: list[TableCategoryOut]
+
+
+class VerifyOut(Schema):
+    snapshot_id: int
+    content_hash: str
+    verified: bool = Field(
+        description="Whether the stored rules and rows give the snapshot's hashes again."
+    )

@@ -26,7 +26,9 @@ Rules of arithmetic (stated so results can be checked by hand):
 
 The snapshot's content hash is SHA-256 over canonical JSON (sorted keys, no spaces, decimals
 as strings) of the rules hash and every row, so the same reports and rules always give the
-same hash in any process; the rules hash likewise covers every scoring setting.
+same hash in any process; the rules hash likewise covers every scoring setting. Each stored
+row keeps the participant's code it was hashed with, so ``snapshot_verify`` makes both hashes
+again from what is stored, even after a participant has been given another code.
 """
 
 from __future__ import annotations
@@ -801,6 +803,57 @@ def _content_hash(rules: Rules, rows: list[RowResult], period_key: str) -> str:
     return h.hexdigest()
 
 
+def _q4(d: Decimal) -> str:
+    return format(Decimal(d).quantize(Q4, ROUND_HALF_UP), "f")
+
+
+def snapshot_rehash(*, snapshot: Snapshot) -> str:
+    """The content hash made again from what the snapshot stores (its rules, its period's key
+    and its rows, each with the code it was computed with), as ``_content_hash`` made it; the
+    vetoes each row counted come back from its values and the stored rules."""
+    indicators = snapshot.rules.get("indicators", [])
+    vetoes = [
+        (i["code"], Decimal(i.get("veto_threshold") or ONE).quantize(Q6, ROUND_HALF_UP))
+        for i in indicators
+        if i["rule"] == Indicator.Rule.VETO
+    ]
+    header = {
+        "codes": [i["code"] for i in indicators],
+        "period": snapshot.period.key,
+        "rules": snapshot.rules_hash,
+    }
+    h = hashlib.sha256(canonical_json(header).encode())
+    lines = []
+    for row in snapshot.rows.order_by("position"):
+        values = row.values
+        reached = 0
+        for code, threshold in vetoes:
+            value = (values.get(code) or [None])[0]
+            reached += value is not None and Decimal(value) >= threshold
+        line = {
+            "bonus": _q4(row.bonus),
+            "bracket": row.bracket_id,
+            "code": row.code,
+            "penalty": _q4(row.penalty),
+            "rank": row.rank,
+            "self_score": None if row.self_score is None else _q4(row.self_score),
+            "total": _q4(row.total),
+            "values": values,
+            "vetoes": reached,
+        }
+        lines.append(canonical_json(line))
+    h.update(("\n" + "\n".join(lines)).encode() if lines else b"")
+    return h.hexdigest()
+
+
+def snapshot_verify(*, snapshot: Snapshot) -> bool:
+    """Whether the snapshot is as it was computed: its stored rules give its rules hash, and
+    its rows give its content hash."""
+    if sha256(canonical_json(snapshot.rules)) != snapshot.rules_hash:
+        return False
+    return snapshot_rehash(snapshot=snapshot) == snapshot.content_hash
+
+
 # --- reading a period and storing the snapshot ------------------------------------------------
 
 SCORED_STATES = (Report.State.VERIFIED, Report.State.LOCKED)
@@ -904,6 +957,7 @@ def scored(result: EngineResult) -> Scored:
         [
             (
                 r.entrant.id,
+                r.entrant.code,
                 r.entrant.bracket,
                 r.position,
                 r.rank,
@@ -937,9 +991,9 @@ def _snapshot_insert(*, period: Period, rules: Rules, got: Scored, actor: Any) -
     json_param = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
     # The snapshot id is written into the statement, so the rows go as they came.
     sql = (
-        f"INSERT INTO {table} (snapshot_id, participant_id, bracket_id, position, rank, total, "  # noqa: S608 - our own table
-        f"bonus, penalty, vetoed, self_score, {connection.ops.quote_name('values')}) "
-        f"VALUES ({int(snap.pk)}, %s, %s, %s, %s, %s, %s, %s, %s, %s, {json_param})"
+        f"INSERT INTO {table} (snapshot_id, participant_id, code, bracket_id, position, rank, "  # noqa: S608 - our own table
+        f"total, bonus, penalty, vetoed, self_score, {connection.ops.quote_name('values')}) "
+        f"VALUES ({int(snap.pk)}, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {json_param})"
     )
     with connection.cursor() as cur:
         for i in range(0, len(got.rows), BATCH):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -10,10 +9,10 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
+from saidao.accounts.phones import mask_phone
 from saidao.core.errors import NotFound
+from saidao.core.sheets import Sheet, xlsx_bytes
 from saidao.orgs.selectors import officer_paths, path_in_scope, scope_q
 
 from .models import (
@@ -103,6 +102,40 @@ def user_can_view_snapshot(*, user: Any, snapshot: Snapshot) -> bool:
     return user_is_program_officer(user=user, program=program) or user_is_assessor(
         user=user, program=program
     )
+
+
+@dataclass(frozen=True)
+class PhoneLens:
+    """Whose full phone numbers a viewer of a competition may see: everyone's for the
+    program's officers, their own, and those of people whose unit lies in the viewer's officer
+    scope (as for members elsewhere); every other number masked (138****1234)."""
+
+    everything: bool = False
+    user_id: int | None = None
+    paths: tuple[str, ...] = ()
+
+    def phone(self, participant: Participant) -> str | None:
+        """The person's phone as this viewer may see it; None for a unit."""
+        if participant.user is None:
+            return None
+        phone: str = participant.user.phone
+        if (
+            self.everything
+            or participant.user_id == self.user_id
+            or (self.paths and path_in_scope(path=participant.home.path, paths=list(self.paths)))
+        ):
+            return phone
+        return mask_phone(phone)
+
+
+def phone_lens(*, viewer: Any, program: Program) -> PhoneLens:
+    """The viewer's PhoneLens for the program's participants (masked everything when
+    anonymous)."""
+    if user_is_program_officer(user=viewer, program=program):
+        return PhoneLens(everything=True)
+    if viewer is None or not viewer.is_authenticated:
+        return PhoneLens()
+    return PhoneLens(user_id=viewer.pk, paths=tuple(officer_paths(user=viewer)))
 
 
 # --- programs and their table ----------------------------------------------------------------
@@ -338,10 +371,18 @@ def snapshots_for_period(*, period: Period) -> QuerySet[Snapshot]:
 
 
 def snapshot_rows(*, snapshot: Snapshot, bracket_id: int | None = None) -> QuerySet[SnapshotRow]:
-    qs = snapshot.rows.select_related("participant", "bracket")
+    qs = snapshot.rows.select_related("participant__user", "participant__home", "bracket")
     if bracket_id is not None:
         qs = qs.filter(bracket_id=bracket_id)
     return qs.order_by("position")
+
+
+def snapshot_verify(*, snapshot: Snapshot) -> bool:
+    """Whether the stored snapshot still gives its rules hash and content hash; snapshots
+    made before the person codes too, as their rows keep the code they were hashed with."""
+    from .scoring import snapshot_verify as verify
+
+    return verify(snapshot=snapshot)
 
 
 @dataclass
@@ -544,24 +585,18 @@ def participant_trend(*, participant: Participant, published_only: bool = True) 
 
 
 def _workbook(title: str, header: list[str], rows: list[list[Any]]) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = title[:31]
-    ws.append(header)
-    for r in rows:
-        ws.append(r)
-    for i in range(1, len(header) + 1):
-        ws.column_dimensions[get_column_letter(i)].width = 16
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    # Names and indicators are typed by people: text cells only (see xlsx_bytes).
+    return xlsx_bytes(Sheet(title, header, rows, widths=16))
 
 
-def ranking_xlsx(*, snapshot: Snapshot) -> bytes:
-    """The ranking as .xlsx: rank, code, name, bracket, each indicator's value and points, total."""
-    indicators = list(indicators_for_competition(competition=snapshot.period.competition))
-    header = [_("名次"), _("参赛编码"), _("名称"), _("分组")]
+def ranking_xlsx(*, snapshot: Snapshot, viewer: Any = None) -> bytes:
+    """The ranking as .xlsx: rank, code, name, (a person's phone as ``viewer`` may see it),
+    bracket, each indicator's value and points, total."""
+    competition = snapshot.period.competition
+    people = competition.participant_kind == Competition.ParticipantKind.INDIVIDUAL
+    lens = phone_lens(viewer=viewer, program=competition.program)
+    indicators = list(indicators_for_competition(competition=competition))
+    header = [_("名次"), _("参赛编码"), _("名称"), *([_("手机号")] if people else []), _("分组")]
     for ind in indicators:
         header += [
             f"{ind.name}（{ind.unit}）" if ind.unit else ind.name,
@@ -574,6 +609,7 @@ def ranking_xlsx(*, snapshot: Snapshot) -> bytes:
             r.rank,
             r.participant.code,
             r.participant.name,
+            *([lens.phone(r.participant)] if people else []),
             r.bracket.name if r.bracket else "",
         ]
         for ind in indicators:

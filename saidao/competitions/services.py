@@ -17,8 +17,9 @@ Setup — officers of the program's organization (or above it):
     participant_add(*, actor, competition, organization=None, user=None, code="",
                     name="", bracket=None) -> Participant
         units: an organization in the program's subtree; individuals: a user whose current
-        membership lies in it (OutsideProgram otherwise). code defaults to the organization's
-        credit code / the user's phone.
+        membership lies in it (OutsideProgram otherwise). A unit's code defaults to its
+        credit code; a person's is the next opaque code of the competition (P00001, ...):
+        their phone never becomes a code (a given code must have that form).
     indicator_create(*, actor, competition, code, name, rule, unit="", direction="higher",
                      source="reported", formula="", count_source="", count_param="",
                      required=True, weight=0, target=None, full_marks=100, cap=None, floor=0,
@@ -47,7 +48,8 @@ participant, or a program officer); assessors verify:
         their own unit) or program officers.
     evidence_attach(*, actor, report, file, name="") -> Evidence
     reports_import(*, actor, competition, file, submit=False) -> ImportResult
-        .xlsx (columns 参赛单位编码 or 参赛人手机号, 指标, 期间, 数值, 单位, 备注): all or nothing;
+        .xlsx (columns 参赛单位编码, or 参赛人编码 and/or 参赛人手机号, then 指标, 期间, 数值, 单位,
+        备注; a person by the code when given, else by the full phone): all or nothing;
         ImportInvalid with detail["errors"] = [{"row", "column", "message"}].
     import_template(*, competition, period=None) -> bytes
 
@@ -81,7 +83,9 @@ snapshot_published, snapshots_for_period, snapshot_rows(*, snapshot, bracket_id=
 snapshot_diff(*, old, new) -> SnapshotDiff, awards_for_snapshot, help_list, help_moved_up,
 titles_for_snapshot, titles_for_user, scorecard(*, snapshot, participant) -> Scorecard,
 participant_trend(*, participant, published_only=True) -> list[TrendPoint],
-ranking_xlsx(*, snapshot) -> bytes, program_table_xlsx(*, program) -> bytes.
+phone_lens(*, viewer, program) -> PhoneLens (.phone(participant): full or masked),
+snapshot_verify(*, snapshot) -> bool, ranking_xlsx(*, snapshot, viewer=None) -> bytes,
+program_table_xlsx(*, program) -> bytes.
 """
 
 from __future__ import annotations
@@ -97,6 +101,7 @@ from typing import IO, Any
 from django.core.files.base import File
 from django.db import transaction
 from django.db.models import Max
+from django.db.models.functions import Length
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
@@ -121,6 +126,9 @@ from .errors import (
     WeightsInvalid,
 )
 from .models import (
+    PERSON_CODE_DIGITS,
+    PERSON_CODE_PREFIX,
+    PERSON_CODE_REGEX,
     VALUE_PLACES,
     Bracket,
     Category,
@@ -321,6 +329,26 @@ def _current_org(user: Any) -> Organization | None:
     return m.organization if m else None
 
 
+def _next_person_code(competition: Competition) -> str:
+    """The competition's next person code, one above the highest so far; the competition row
+    is locked so that two people added at once do not get the same one."""
+    Competition.objects.select_for_update().filter(pk=competition.pk).first()
+    people = competition.participants.filter(user__isnull=False)
+    # Person codes are P and digits (a constraint): the longest, then the last, is the highest.
+    last = (
+        people.annotate(digits=Length("code"))
+        .order_by("-digits", "-code")
+        .values_list("code", flat=True)
+        .first()
+    )
+    n = int(last[1:]) + 1 if last else 1
+    while True:
+        code = f"{PERSON_CODE_PREFIX}{n:0{PERSON_CODE_DIGITS}d}"
+        if not competition.participants.filter(code=code).exists():
+            return code
+        n += 1
+
+
 @transaction.atomic
 def participant_add(
     *,
@@ -359,7 +387,11 @@ def participant_add(
                 detail={"user": user.pk},
             )
         home = org
-        code = code or user.phone
+        code = code.strip()
+        if code and not re.fullmatch(PERSON_CODE_REGEX, code):
+            raise InvalidInput.for_field(
+                "code", _("个人参赛者的编码由系统生成（如 P00001），请留空。")
+            )
         name = name or user.real_name
     if competition.participants.filter(code=code).exists():
         raise InvalidInput.for_field("code", _("参赛编码“%(c)s”已被使用。") % {"c": code})
@@ -370,6 +402,8 @@ def participant_add(
         raise Conflict(_("该单位已经参赛。"))
     if user is not None and competition.participants.filter(user=user).exists():
         raise Conflict(_("该会员已经参赛。"))
+    if user is not None and not code:
+        code = _next_person_code(competition)
     return Participant.objects.create(
         competition=competition,
         bracket=bracket,

@@ -199,7 +199,8 @@ def board(request: HttpRequest, competition_id: int, period_id: int) -> HttpResp
     officer = selectors.user_is_program_officer(user=user, program=comp.program)
     period = pages.period_of(competition=comp, pk=period_id)
     snapshot = pages.snapshot_for_board(period=period, officer=_preview(user, comp, officer))
-    b = pages.ranking_board(competition=comp, period=period, snapshot=snapshot)
+    lens = selectors.phone_lens(viewer=user, program=comp.program)
+    b = pages.ranking_board(competition=comp, period=period, snapshot=snapshot, lens=lens)
     for row in b.rows:
         row.spark = sparkline_svg(row.ranks, labels=b.trend_labels, worst=b.worst)
     diff = None
@@ -248,7 +249,8 @@ def board_xlsx(request: HttpRequest, competition_id: int, period_id: int) -> Htt
     if snapshot is None:
         raise NotFound()
     snapshot.period = period
-    return _xlsx(selectors.ranking_xlsx(snapshot=snapshot), f"{comp.name}-{period.label}-排名.xlsx")
+    body = selectors.ranking_xlsx(snapshot=snapshot, viewer=user)
+    return _xlsx(body, f"{comp.name}-{period.label}-排名.xlsx")
 
 
 @login_required
