@@ -52,6 +52,7 @@ _SCRUBBED = (
     "SECRET_KEY",
     "ALLOWED_HOSTS",
     "CSRF_TRUSTED_ORIGINS",
+    "SECURE_SSL_REDIRECT",  # the children serve plain http
     "HOST",
     "PORT",
     "DJANGO_ALLOW_ASYNC_UNSAFE",

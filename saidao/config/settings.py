@@ -7,10 +7,12 @@ With no environment at all Saidao runs *embedded*: SQLite under ``var/``, media 
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -93,6 +95,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "saidao.core.middleware.SecurityHeadersMiddleware",
+    "saidao.core.middleware.PrivateCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "saidao.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -120,6 +124,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "saidao.orgs.context_processors.saidao",
+                "saidao.core.context_processors.csp_nonce",
             ],
         },
     },
@@ -192,6 +197,78 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- Security headers and HTTPS -------------------------------------------------------------
+# Everything here is off by default, as embedded Saidao runs on plain http; a deployment behind
+# TLS turns it on from the environment (see README, "Production": `saidao check --deploy` is
+# clean with those settings). The headers themselves: saidao.core.middleware.
+
+
+def _proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """``HTTP_X_FORWARDED_PROTO,https`` -> the header and value that mean the request came over
+    https to the proxy. Only for a proxy that sets the header itself on every request."""
+    if not value:
+        return None
+    name, _sep, secure = (part.strip() for part in value.partition(","))
+    if not name.startswith("HTTP_") or not secure:
+        raise ImproperlyConfigured(
+            "SECURE_PROXY_SSL_HEADER must look like HTTP_X_FORWARDED_PROTO,https"
+        )
+    return (name, secure)
+
+
+_CSP_SOURCE = re.compile(
+    r"^(?:[a-z][a-z0-9+.-]*:"  # a scheme (https:, wss:) ...
+    r"|(?:[a-z][a-z0-9+.-]*://)?(?:\*\.)?[a-z0-9.-]+(?::(?:\d+|\*))?(?:/[^\s;,']*)?)$",  # or a host
+    re.IGNORECASE,
+)
+
+
+def _csp_sources(name: str) -> list[str]:
+    """Extra origins for one Content-Security-Policy directive, from a comma-separated variable.
+    Each must be a host source or a scheme: nothing that could end the directive."""
+    sources: list[str] = env.list(name, default=[])
+    for source in sources:
+        if not _CSP_SOURCE.match(source):
+            raise ImproperlyConfigured(f"{name}: {source!r} is not an origin like https://host")
+    return sources
+
+
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Load balancers probe the health check over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(env.str("SECURE_PROXY_SSL_HEADER", default=""))
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Other sites (map tiles among them) learn the origin, never a path with its ids and tokens.
+SECURE_REFERRER_POLICY = env.str(
+    "SECURE_REFERRER_POLICY", default="strict-origin-when-cross-origin"
+)
+# Extra sources beyond 'self' (and the S3 endpoint, added by the middleware), e.g. map tiles.
+SAIDAO_CSP_IMG_SRC: list[str] = _csp_sources("SAIDAO_CSP_IMG_SRC")
+SAIDAO_CSP_MEDIA_SRC: list[str] = _csp_sources("SAIDAO_CSP_MEDIA_SRC")
+SAIDAO_CSP_CONNECT_SRC: list[str] = _csp_sources("SAIDAO_CSP_CONNECT_SRC")
+SAIDAO_CSP_REPORT_URI: str = env.str("SAIDAO_CSP_REPORT_URI", default="")
+if SAIDAO_CSP_REPORT_URI and not _CSP_SOURCE.match(SAIDAO_CSP_REPORT_URI):
+    raise ImproperlyConfigured("SAIDAO_CSP_REPORT_URI must be a URL")
+# Report violations without blocking: for trying a change of policy on a live site first.
+SAIDAO_CSP_REPORT_ONLY: bool = env.bool("SAIDAO_CSP_REPORT_ONLY", default=False)
+# Browser features pages may use: none of the sensors; video uploads use a file input only.
+SAIDAO_PERMISSIONS_POLICY: dict[str, str] = {
+    "accelerometer": "()",
+    "camera": "()",
+    "display-capture": "()",
+    "fullscreen": "(self)",
+    "geolocation": "()",
+    "gyroscope": "()",
+    "magnetometer": "()",
+    "microphone": "()",
+    "midi": "()",
+    "payment": "()",
+    "usb": "()",
+}
+# --- end of security headers and HTTPS ------------------------------------------------------
 
 # Domain settings.
 SAIDAO_PRIVACY_NOTICE_VERSION = "2026-11"
