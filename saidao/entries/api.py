@@ -17,7 +17,7 @@ from saidao.regions.models import Region
 from saidao.uploads.models import Upload
 
 from . import selectors, services
-from .models import Entry
+from .models import Entry, Report
 
 router = Router(tags=["entries"])
 
@@ -114,6 +114,45 @@ class PublicEntryOut(Schema):
     @staticmethod
     def resolve_poster_url(obj: Entry) -> str | None:
         return obj.poster.url if obj.poster else None
+
+
+class ReportOut(Schema):
+    """A report as a reviewer sees it: the reporter's phone is masked."""
+
+    id: int
+    reporter_name: str
+    reporter_phone: str
+    counted: bool
+    reason: str
+    reason_label: str
+    note: str
+    created_at: dt.datetime
+    resolved_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_reporter_name(obj: Report) -> str:
+        return obj.reporter.real_name
+
+    @staticmethod
+    def resolve_reporter_phone(obj: Report) -> str:
+        return obj.reporter_phone_masked
+
+    @staticmethod
+    def resolve_reason_label(obj: Report) -> str:
+        return str(obj.get_reason_display())
+
+
+class ReviewEntryOut(EntryOut):
+    """An entry in review with its reports; ``reports_count`` counts the open ones that count
+    toward hiding."""
+
+    hidden: bool
+    reports_count: int
+    reports: list[ReportOut]
+
+    @staticmethod
+    def resolve_reports(obj: Entry) -> list[Report]:
+        return list(obj.reports.all())
 
 
 class ReportIn(Schema):
@@ -226,12 +265,20 @@ def entries_report(request: HttpRequest, entry_id: int, payload: ReportIn) -> St
     return Status(201, None)
 
 
-@router.get("/review", response=list[EntryOut])
+@router.get("/review", response=list[ReviewEntryOut])
 @paginate(LimitOffsetPagination)
 def review_queue(request: HttpRequest, campaign: str | None = None) -> Any:
-    """Entries waiting for review (or hidden by reports) in the caller's subtree."""
+    """Entries waiting for review (or hidden by reports) in the caller's subtree, each with
+    its reports: who reported (phone masked), whether the report counted toward hiding, the
+    reason, the note and the time."""
     c = campaign_get_published(slug=campaign) if campaign else None
-    return selectors.entries_for_reviewer(user=request.user, campaign=c, status="queue")
+    return selectors.review_queue(user=request.user, campaign=c)
+
+
+@router.get("/review/{entry_id}", response=ReviewEntryOut)
+def review_entry(request: HttpRequest, entry_id: int) -> Entry:
+    """One entry of the caller's subtree with its reports, as in the queue."""
+    return selectors.entry_get_for_reviewer(user=request.user, pk=entry_id)
 
 
 @router.post("/review", response=list[EntryOut])

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from saidao.accounts.phones import mask_phone
 from saidao.campaigns.models import Campaign, Theme
 from saidao.core.models import TimeStampedModel
 from saidao.orgs.models import Organization
@@ -76,7 +77,8 @@ class Entry(TimeStampedModel):
     poster = models.FileField(_("封面帧"), upload_to="entries/poster/", blank=True)
     attempts = models.PositiveSmallIntegerField(_("处理次数"), default=0)
     likes_count = models.PositiveIntegerField(_("点赞数"), default=0)
-    reports_count = models.PositiveIntegerField(_("举报数"), default=0)
+    # Open (unresolved) reports that count toward hiding; a review resolves them and resets it.
+    reports_count = models.PositiveIntegerField(_("计入隐藏的待处理举报数"), default=0)
     hidden = models.BooleanField(_("因举报暂时隐藏"), default=False)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -136,7 +138,11 @@ class Like(models.Model):
 
 
 class Report(models.Model):
-    """A signed-in user's report of a public entry; enough of them hide it until re-review."""
+    """A member's report of a public entry; enough counting ones hide it until re-review.
+
+    ``counted`` is decided when the report is made: only accounts old enough count toward
+    hiding, so fresh sign-ups cannot take an entry down. The others are kept for the reviewers.
+    """
 
     class Reason(models.TextChoices):
         INAPPROPRIATE = "inappropriate", _("内容不当")
@@ -150,6 +156,7 @@ class Report(models.Model):
     )
     reason = models.CharField(_("举报理由"), max_length=20, choices=Reason.choices)
     note = models.CharField(_("补充说明"), max_length=200, blank=True)
+    counted = models.BooleanField(_("计入隐藏"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
@@ -163,3 +170,8 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reason} {self.entry_id}"
+
+    @property
+    def reporter_phone_masked(self) -> str:
+        """The reporter's phone as reviewers see it: never in full."""
+        return mask_phone(self.reporter.phone)

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
+from saidao.accounts.selectors import membership_current
+from saidao.campaigns.errors import OutsideCampaignScope
 from saidao.campaigns.models import Campaign
+from saidao.campaigns.selectors import campaign_require_member
 from saidao.core.errors import NotFound
 from saidao.orgs.models import Organization, Role
 from saidao.orgs.selectors import role_paths, scope_q, subtree_q
 
 from .errors import EntryNotPublic
-from .models import Entry
+from .models import Entry, Report
 
 REVIEW_KINDS = (Role.Kind.OFFICER, Role.Kind.REVIEWER)
-_RELATED = ("campaign", "worker", "organization", "zone_city", "zone_province", "theme")
+_RELATED = ("campaign__organizer", "worker", "organization", "zone_city", "zone_province", "theme")
 
 
 def entries_of_worker(*, worker: Any, campaign: Campaign | None = None) -> QuerySet[Entry]:
@@ -53,11 +56,37 @@ def entries_for_reviewer(
     return qs.order_by("created_at", "id")
 
 
+def _with_reports(qs: QuerySet[Entry]) -> QuerySet[Entry]:
+    """Each entry's reports, oldest first, with their reporters, for the reviewers."""
+    reports = Report.objects.select_related("reporter").order_by("created_at", "id")
+    return qs.prefetch_related(Prefetch("reports", queryset=reports))
+
+
+def review_queue(*, user: Any, campaign: Campaign | None = None) -> QuerySet[Entry]:
+    """The reviewer's queue (see ``entries_for_reviewer``) with the reports of each entry."""
+    return _with_reports(entries_for_reviewer(user=user, campaign=campaign, status="queue"))
+
+
 def entry_get_for_reviewer(*, user: Any, pk: int) -> Entry:
-    entry = entries_for_reviewer(user=user).filter(pk=pk).first()
+    entry = _with_reports(entries_for_reviewer(user=user)).filter(pk=pk).first()
     if entry is None:
         raise NotFound(detail={"entry": pk})
     return entry
+
+
+def campaign_member(*, user: Any, campaign: Campaign) -> bool:
+    """Whether ``user`` may like and report in ``campaign``: a current member of a union in
+    its organizer's subtree, the same rule as for submitting an entry."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    membership = membership_current(user=user)
+    try:
+        campaign_require_member(
+            campaign=campaign, organization=membership.organization if membership else None
+        )
+    except OutsideCampaignScope:
+        return False
+    return True
 
 
 def gallery(

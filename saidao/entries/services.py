@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,13 @@ from .errors import (
     EntryLimitReached,
     EntryNotPublic,
     EntryNotReviewable,
+    NotAMember,
 )
 from .models import Entry, Like, Report
-from .selectors import REVIEW_KINDS
+from .selectors import REVIEW_KINDS, campaign_member
+
+# Reports from accounts younger than this are kept but do not count toward hiding an entry.
+REPORTER_MIN_AGE = dt.timedelta(days=1)
 
 
 def _required(form: dict[str, str], name: str) -> bool:
@@ -315,12 +320,14 @@ def entries_review(
         e.status = Entry.Status.APPROVED if approve else Entry.Status.REJECTED
         e.rejection_reason = "" if approve else reason.strip()
         e.hidden = False
+        e.reports_count = 0  # the open reports are resolved below
         e.reviewed_by, e.reviewed_at = actor, now
         e.save(
             update_fields=[
                 "status",
                 "rejection_reason",
                 "hidden",
+                "reports_count",
                 "reviewed_by",
                 "reviewed_at",
                 "updated_at",
@@ -337,31 +344,55 @@ def entries_review(
     return done
 
 
+def _require_member(*, user: Any, campaign: Campaign) -> None:
+    if not campaign_member(user=user, campaign=campaign):
+        raise NotAMember(
+            _("点赞和举报仅限%(org)s及其下级工会的会员。请先用邀请码加入您所在的工会组织。")
+            % {"org": campaign.organizer.name},
+            detail={"campaign": campaign.slug},
+        )
+
+
 @transaction.atomic
 def entry_report(*, reporter: Any, entry: Entry, reason: str, note: str = "") -> Report:
-    """Report a public entry; at the threshold it is hidden until a reviewer looks again."""
+    """Report a public entry as a member of a union in the campaign's scope, once per member.
+
+    A report counts toward hiding when the reporter's account is at least ``REPORTER_MIN_AGE``
+    old; ``Entry.reports_count`` holds the open counting reports, and when it reaches
+    ``SAIDAO_REPORTS_TO_HIDE`` the entry is hidden until a reviewer looks again. Reports from
+    newer accounts are kept for the reviewers and count for nothing. The entry's row is locked
+    while the report is added, so concurrent reports are each counted once.
+    """
+    _require_member(user=reporter, campaign=entry.campaign)
     entry = Entry.objects.select_for_update().get(pk=entry.pk)
     if not entry.is_public:
         raise EntryNotPublic(detail={"entry": entry.pk})
     if reason not in Report.Reason.values:
         raise InvalidInput.for_field("reason", _("请选择举报理由。"))
+    counted = reporter.date_joined <= clock.now() - REPORTER_MIN_AGE
     try:
         with transaction.atomic():
             report = Report.objects.create(
-                entry=entry, reporter=reporter, reason=reason, note=note.strip()[:200]
+                entry=entry,
+                reporter=reporter,
+                reason=reason,
+                note=note.strip()[:200],
+                counted=counted,
             )
     except IntegrityError:
         raise AlreadyReported(detail={"entry": entry.pk}) from None
-    entry.reports_count = F("reports_count") + 1
-    entry.save(update_fields=["reports_count", "updated_at"])
-    entry.refresh_from_db(fields=["reports_count"])
-    if entry.reports_count >= settings.SAIDAO_REPORTS_TO_HIDE:
-        Entry.objects.filter(pk=entry.pk).update(hidden=True)
+    if counted:
+        entry.reports_count = F("reports_count") + 1
+        entry.save(update_fields=["reports_count", "updated_at"])
+        entry.refresh_from_db(fields=["reports_count"])
+        if entry.reports_count >= settings.SAIDAO_REPORTS_TO_HIDE:
+            Entry.objects.filter(pk=entry.pk).update(hidden=True)
     return report
 
 
 def entry_like(*, worker: Any, entry: Entry) -> bool:
-    """Like a public entry while likes are open; liking twice changes nothing.
+    """Like a public entry while likes are open, as a member of a union in the campaign's
+    scope; liking twice changes nothing.
 
     Returns whether a like was added. Safe under concurrent clicks: the unique constraint
     decides, and the counter moves only for the insert that won.
@@ -369,6 +400,7 @@ def entry_like(*, worker: Any, entry: Entry) -> bool:
     phase_require(campaign=entry.campaign, switch="likes_open")
     if not entry.is_public:
         raise EntryNotPublic(detail={"entry": entry.pk})
+    _require_member(user=worker, campaign=entry.campaign)
     try:
         with transaction.atomic():
             Like.objects.create(entry=entry, worker=worker)

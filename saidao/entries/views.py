@@ -24,6 +24,7 @@ from saidao.regions.models import Region
 from saidao.uploads.models import Upload
 
 from . import selectors, services
+from .errors import EntryNotPublic
 from .forms import EntryForm, ReportForm, ReviewForm
 from .models import Entry
 
@@ -172,6 +173,7 @@ def watch(request: HttpRequest, pk: int) -> HttpResponse:
             "entry": entry,
             "switches": switches,
             "liked": liked,
+            "member": selectors.campaign_member(user=request.user, campaign=entry.campaign),
             "report_form": ReportForm(),
             "share_url": absolute_url(request, reverse("entries:watch", args=[entry.pk])),
         },
@@ -185,10 +187,15 @@ def like(request: HttpRequest, pk: int) -> HttpResponse:
         entry = selectors.entry_get_public(pk=pk)
         services.entry_like(worker=_user(request), entry=entry)
     except SaidaoError as e:
-        if request.headers.get("HX-Request"):
-            return HttpResponse(str(e.message), status=e.status)
-        messages.error(request, str(e.message))
-        return redirect("entries:watch", pk=pk)
+        if not request.headers.get("HX-Request"):
+            messages.error(request, str(e.message))
+            return redirect("entries:watch", pk=pk)
+        response = HttpResponse(str(e.message), status=e.status)
+        if not isinstance(e, EntryNotPublic):
+            # htmx swaps no error response: send the browser to the page, which says why.
+            messages.error(request, str(e.message))
+            response["HX-Redirect"] = reverse("entries:watch", args=[pk])
+        return response
     entry.refresh_from_db(fields=["likes_count"])
     if request.headers.get("HX-Request"):
         return render(request, "entries/_like.html", {"entry": entry, "liked": True})
@@ -220,7 +227,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 def review(request: HttpRequest) -> HttpResponse:
     """The review queue of my subtree: play, approve or reject, one by one or in bulk."""
     user = _user(request)
-    queue = selectors.entries_for_reviewer(user=user, status="queue")
+    queue = selectors.review_queue(user=user)
     page = Paginator(queue, 20).get_page(request.GET.get("page"))
     ids = [e.pk for e in page]
     form = ReviewForm(request.POST or None, ids=ids)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from saidao.accounts.models import User
 from saidao.accounts.tests.factories import MembershipFactory
@@ -231,11 +233,15 @@ def test_reports_hide_an_entry_until_re_review(
     process: Callable[..., Entry],
     settings: Any,
 ) -> None:
-    """Three reports (the default threshold) hide the entry; reporting twice is refused;
-    a reviewer's approval shows it again."""
+    """Three reports (the default threshold) by members whose accounts are older than a day
+    hide the entry; reporting twice is refused; a reviewer's approval shows it again."""
     settings.SAIDAO_REPORTS_TO_HIDE = 3
     entry = _approved(live, tree, clip, process)
-    reporters = [MembershipFactory.create(organization=tree.courier).user for _ in range(3)]
+    joined = timezone.now() - dt.timedelta(days=2)
+    reporters = [
+        MembershipFactory.create(organization=tree.courier, user__date_joined=joined).user
+        for _ in range(3)
+    ]
     entry_report(reporter=reporters[0], entry=entry, reason="inappropriate")
     with pytest.raises(AlreadyReported):
         entry_report(reporter=reporters[0], entry=entry, reason="other")
