@@ -52,6 +52,18 @@ def _manual_tasks(settings: Any) -> Any:
     tasks.clear_pending()
 
 
+@pytest.fixture(autouse=True)
+def _no_sms(settings: Any) -> Any:
+    """No SMS unless a test chooses a backend: a developer's environment stays out of the run,
+    and the console backend's outbox starts empty."""
+    from saidao.core import sms
+
+    settings.SAIDAO_SMS_BACKEND = ""
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
 @pytest.fixture
 def regions(db: None) -> None:
     """China's regions, reloaded when a transactional test has flushed them."""

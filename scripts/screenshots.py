@@ -37,6 +37,17 @@ def main(base: str) -> None:
         page.screenshot(path=str(OUT / "officer-dashboard.png"), full_page=True)
         page.click("[data-testid=root-org]")
         page.screenshot(path=str(OUT / "officer-organization.png"))
+        worker = browser.new_context(
+            viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+        ).new_page()
+        worker.goto(f"{base}/accounts/login/")
+        worker.fill("#id_phone", "13900000001")
+        worker.fill("#id_password", "Saidao-2026")
+        worker.click("button[type=submit]")
+        worker.goto(f"{base}/accounts/me/")
+        worker.screenshot(path=str(OUT / "me-invitations.png"))
+        worker.goto(f"{base}/accounts/security/")
+        worker.screenshot(path=str(OUT / "account-security.png"), full_page=True)
         browser.close()
 
 

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from saidao.orgs.admin import ScopedAdmin, saidao_admin
 from saidao.orgs.selectors import path_in_scope, scope_q
 
-from .models import Membership, User
+from .models import Membership, MembershipInvitation, User
 
 
 @admin.register(Membership, site=saidao_admin)
@@ -57,3 +57,14 @@ class UserAdmin(ScopedAdmin):
             .first()
         )
         return current is not None and path_in_scope(path=current.organization.path, paths=paths)
+
+
+@admin.register(MembershipInvitation, site=saidao_admin)
+class MembershipInvitationAdmin(ScopedAdmin):
+    """Invitations from a subtree's roster imports: the invitee alone accepts or declines."""
+
+    list_display = ("user", "organization", "status", "invited_by", "created_at", "decided_at")
+    list_filter = ("status",)
+    list_select_related = ("user", "organization", "invited_by")
+    readonly_fields = ("user", "organization", "status", "invited_by", "decided_at")
+    officer_can_change = False

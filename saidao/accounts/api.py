@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
+from django.contrib.auth import logout, update_session_auth_hash
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -16,7 +17,9 @@ from saidao.regions.models import Region
 from saidao.regions.selectors import region_get
 
 from . import selectors, services
-from .models import Membership, User
+from .models import AccountNotice, Membership, MembershipInvitation, User
+from .services._common import sha256
+from .services.codes import PHONE_CODE_TTL
 
 router = Router(tags=["accounts"])
 
@@ -36,9 +39,25 @@ class LoginIn(Schema):
     password: str
 
 
+class NoticeOut(Schema):
+    id: int
+    kind: str
+    message: str
+    data: dict[str, Any]
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_message(obj: AccountNotice) -> str:
+        return selectors.account_notice_message(notice=obj)
+
+
 class TokenOut(Schema):
     token: str
     expires_in_days: int
+    notices: list[NoticeOut] = Field(
+        default_factory=list,
+        description="What was done to the account since the last sign-in (shown once).",
+    )
 
 
 class SignupIn(Schema):
@@ -50,6 +69,9 @@ class SignupIn(Schema):
     province: str
     city: str
     consent_version: str
+    sms_code: str = Field(
+        "", description="The code sent by `POST /auth/sms-code`; needed where SMS is configured."
+    )
 
 
 class ActivateIn(Schema):
@@ -63,6 +85,63 @@ class ResetIn(Schema):
     phone: str
     code: str
     password: str
+
+
+class SmsCodeIn(Schema):
+    phone: str
+    purpose: Literal["signup", "reset"]
+
+
+class SmsCodeOut(Schema):
+    sent: bool = Field(
+        description="Always true: the answer does not tell whether the number has an account."
+    )
+    expires_in_seconds: int
+    resend_after_seconds: int
+
+
+class RecoverIn(Schema):
+    phone: str
+    code: str = Field(description="The code sent by SMS for `purpose=reset`.")
+    password: str
+    consent_version: str
+
+
+class PasswordChangeIn(Schema):
+    old_password: str
+    new_password: str
+
+
+class ApiTokenOut(Schema):
+    id: int
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    user_agent: str
+    ip_address: str | None
+    current: bool = Field(description="The token this request was sent with.")
+
+
+class WebSessionOut(Schema):
+    id: int
+    created_at: dt.datetime
+    user_agent: str
+    ip_address: str | None
+    current: bool = Field(description="The browser session this request was sent with.")
+
+
+class InvitationOut(Schema):
+    id: int
+    organization_id: int
+    organization_name: str
+    invited_at: dt.datetime
+
+    @staticmethod
+    def resolve_organization_name(obj: MembershipInvitation) -> str:
+        return obj.organization.name
+
+    @staticmethod
+    def resolve_invited_at(obj: MembershipInvitation) -> dt.datetime:
+        return obj.created_at
 
 
 class ProfileIn(Schema):
@@ -129,9 +208,12 @@ class CodeOut(Schema):
 
 
 class RosterImportOut(Schema):
-    created: int
-    added: int
-    unchanged: int
+    created: int = Field(description="New accounts, each waiting for its activation code.")
+    invited: int = Field(
+        description="Numbers that already have an account: each owner is invited and joins "
+        "only by accepting."
+    )
+    unchanged: int = Field(description="Already members of this organization.")
     activation_codes: list[dict[str, str]]
 
 
@@ -165,14 +247,81 @@ def _ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
+def _token_out(request: HttpRequest, user: User) -> TokenOut:
+    key = services.api_token_issue(
+        user=user, user_agent=request.headers.get("User-Agent", ""), ip_address=_ip(request)
+    )
+    return TokenOut.model_validate(
+        {
+            "token": key,
+            "expires_in_days": settings.SAIDAO_API_TOKEN_DAYS,
+            "notices": services.account_notices_take(user=user),
+        }
+    )
+
+
+def _bearer_key(request: HttpRequest) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, key = header.partition(" ")
+    return key.strip() if scheme.lower() == "bearer" and key.strip() else None
+
+
 @router.post("/auth/login", response=TokenOut, auth=None)
 def auth_login(request: HttpRequest, payload: LoginIn) -> TokenOut:
-    """Exchange a phone number and password for a bearer token."""
-    user = services.auth_login(phone=payload.phone, password=payload.password)
-    return TokenOut(
-        token=services.api_token_issue(user=user),
-        expires_in_days=settings.SAIDAO_API_TOKEN_DAYS,
+    """Exchange a phone number and password for a bearer token.
+
+    Every refusal is the same 401, whether or not the number has an account; repeated
+    failures answer 429 with `detail.retry_after` (seconds) and a `Retry-After` header.
+    """
+    user = services.auth_login(
+        phone=payload.phone, password=payload.password, ip_address=_ip(request)
     )
+    return _token_out(request, user)
+
+
+@router.post("/auth/logout", response={204: None})
+def auth_logout(request: HttpRequest) -> Status[None]:
+    """Revoke the bearer token this request carries (or end the browser session)."""
+    key = _bearer_key(request)
+    if key is not None:
+        services.api_token_revoke_key(key=key)
+    else:
+        logout(request)
+    return Status(204, None)
+
+
+@router.post("/auth/sms-code", response={202: SmsCodeOut}, auth=None)
+def auth_sms_code(request: HttpRequest, payload: SmsCodeIn) -> Status[SmsCodeOut]:
+    """Send a 6-digit code by SMS for signing up or for recovering an account.
+
+    503 `sms_not_configured` where the deployment has no SMS; 429 when asked too often.
+    """
+    services.phone_code_request(
+        phone=payload.phone, purpose=payload.purpose, ip_address=_ip(request)
+    )
+    return Status(
+        202,
+        SmsCodeOut(
+            sent=True,
+            expires_in_seconds=int(PHONE_CODE_TTL.total_seconds()),
+            resend_after_seconds=settings.SAIDAO_SMS_CODE_INTERVAL_SECONDS,
+        ),
+    )
+
+
+@router.post("/auth/recover", response=TokenOut, auth=None)
+def auth_recover(request: HttpRequest, payload: RecoverIn) -> TokenOut:
+    """Set a new password with an SMS code. This is also how the owner of a number reclaims an
+    account a union created for it: codes officers issued are revoked and every other session
+    and token ends."""
+    user = services.account_recover(
+        phone=payload.phone,
+        code=payload.code,
+        password=payload.password,
+        consent_version=payload.consent_version,
+        ip_address=_ip(request),
+    )
+    return _token_out(request, user)
 
 
 @router.post("/auth/signup", response={201: TokenOut}, auth=None)
@@ -186,10 +335,10 @@ def auth_signup(request: HttpRequest, payload: SignupIn) -> Status[TokenOut]:
         province=_region(payload.province),
         city=_region(payload.city),
         consent_version=payload.consent_version,
+        sms_code=payload.sms_code,
         ip_address=_ip(request),
     )
-    token = services.api_token_issue(user=user)
-    return Status(201, TokenOut(token=token, expires_in_days=settings.SAIDAO_API_TOKEN_DAYS))
+    return Status(201, _token_out(request, user))
 
 
 @router.post("/auth/activate", response=TokenOut, auth=None)
@@ -201,13 +350,14 @@ def auth_activate(request: HttpRequest, payload: ActivateIn) -> TokenOut:
         consent_version=payload.consent_version,
         ip_address=_ip(request),
     )
-    token = services.api_token_issue(user=user)
-    return TokenOut(token=token, expires_in_days=settings.SAIDAO_API_TOKEN_DAYS)
+    return _token_out(request, user)
 
 
 @router.post("/auth/reset-password", response={204: None}, auth=None)
 def auth_reset_password(request: HttpRequest, payload: ResetIn) -> Status[None]:
-    services.password_reset(phone=payload.phone, code=payload.code, password=payload.password)
+    services.password_reset(
+        phone=payload.phone, code=payload.code, password=payload.password, ip_address=_ip(request)
+    )
     return Status(204, None)
 
 
@@ -236,6 +386,99 @@ def me_delete(request: HttpRequest) -> Status[None]:
     """Erase the caller's personal data; the account can no longer log in."""
     assert isinstance(request.user, User)
     services.user_delete(user=request.user)
+    return Status(204, None)
+
+
+@router.post("/me/password", response={204: None})
+def me_password(request: HttpRequest, payload: PasswordChangeIn) -> Status[None]:
+    """Change one's password; every other session and token of the account ends."""
+    assert isinstance(request.user, User)
+    services.password_change(
+        user=request.user,
+        old_password=payload.old_password,
+        new_password=payload.new_password,
+        session=request.session if _bearer_key(request) is None else None,
+        token_key=_bearer_key(request),
+    )
+    if _bearer_key(request) is None:
+        update_session_auth_hash(request, request.user)
+    return Status(204, None)
+
+
+@router.get("/me/tokens", response=list[ApiTokenOut])
+def me_tokens(request: HttpRequest) -> list[ApiTokenOut]:
+    """The caller's live API tokens (the secret itself is never shown again)."""
+    current = _bearer_key(request)
+    return [
+        ApiTokenOut(
+            id=t.pk,
+            created_at=t.created_at,
+            expires_at=t.expires_at,
+            user_agent=t.user_agent,
+            ip_address=t.ip_address,
+            current=current is not None and t.key_hash == sha256(current),
+        )
+        for t in selectors.api_tokens_of_user(user=request.user)
+    ]
+
+
+@router.delete("/me/tokens/{token_id}", response={204: None})
+def me_token_revoke(request: HttpRequest, token_id: int) -> Status[None]:
+    assert isinstance(request.user, User)
+    services.api_token_revoke(user=request.user, token_id=token_id)
+    return Status(204, None)
+
+
+@router.get("/me/web-sessions", response=list[WebSessionOut])
+def me_web_sessions(request: HttpRequest) -> list[WebSessionOut]:
+    """The browsers signed in to the caller's account."""
+    current = request.session.session_key if hasattr(request, "session") else None
+    return [
+        WebSessionOut(
+            id=s.pk,
+            created_at=s.created_at,
+            user_agent=s.user_agent,
+            ip_address=s.ip_address,
+            current=s.session_key == current,
+        )
+        for s in selectors.web_sessions_of_user(user=request.user)
+    ]
+
+
+@router.delete("/me/web-sessions/{session_id}", response={204: None})
+def me_web_session_revoke(request: HttpRequest, session_id: int) -> Status[None]:
+    assert isinstance(request.user, User)
+    services.web_session_revoke(user=request.user, session_id=session_id)
+    return Status(204, None)
+
+
+@router.get("/me/notices", response=list[NoticeOut])
+def me_notices(request: HttpRequest) -> Any:
+    """What was done to the caller's account (codes issued by officers, password changes,
+    invitations), newest first."""
+    return list(selectors.account_notices(user=request.user)[:50])
+
+
+@router.get("/me/invitations", response=list[InvitationOut])
+def me_invitations(request: HttpRequest) -> Any:
+    """Organizations that imported the caller's number and wait for them to accept."""
+    return list(selectors.membership_invitations_pending(user=request.user))
+
+
+@router.post("/me/invitations/{invitation_id}/accept", response={201: MembershipOut})
+def me_invitation_accept(request: HttpRequest, invitation_id: int) -> Status[Membership]:
+    """Accept an invitation: the caller joins (or moves to) that organization."""
+    assert isinstance(request.user, User)
+    return Status(
+        201,
+        services.membership_invitation_accept(user=request.user, invitation_id=invitation_id),
+    )
+
+
+@router.post("/me/invitations/{invitation_id}/decline", response={204: None})
+def me_invitation_decline(request: HttpRequest, invitation_id: int) -> Status[None]:
+    assert isinstance(request.user, User)
+    services.membership_invitation_decline(user=request.user, invitation_id=invitation_id)
     return Status(204, None)
 
 
@@ -271,11 +514,14 @@ def members_detail(request: HttpRequest, user_id: int) -> MemberOut:
 
 @router.post("/members/{user_id}/one-time-code", response={201: CodeOut})
 def members_one_time_code(request: HttpRequest, user_id: int) -> Status[CodeOut]:
-    """Issue an activation (not yet activated) or password-reset code to a member."""
+    """Issue an activation or password-reset code for an account the caller's subtree answers
+    for: one it imported and nobody has activated, or a member who holds no role outside the
+    subtree and none as high as the caller's (403 `code_not_allowed` else). The holder is told.
+    """
     assert isinstance(request.user, User)
-    m = selectors.member_get_for_officer(officer=request.user, user_id=user_id)
-    code = services.password_reset_code_issue(officer=request.user, member=m.user)
-    purpose = "activation" if not m.user.is_activated else "password_reset"
+    member = selectors.account_get_for_code(officer=request.user, user_id=user_id)
+    code = services.password_reset_code_issue(officer=request.user, member=member)
+    purpose = "activation" if not member.is_activated else "password_reset"
     return Status(201, CodeOut(code=code, purpose=purpose))
 
 
@@ -291,7 +537,7 @@ def roster_import(
     result = services.roster_import(officer=request.user, organization=org, file=file)
     out = RosterImportOut(
         created=len(result.created),
-        added=len(result.added),
+        invited=result.invited,
         unchanged=result.unchanged,
         activation_codes=[
             {"phone": u.phone, "real_name": u.real_name, "code": c} for u, c in result.created

@@ -24,3 +24,7 @@ class AccountsConfig(AppConfig):
 
         post_delete.connect(token_deleted, sender=ApiToken, weak=False, dispatch_uid="token-gone")
         post_save.connect(user_saved, sender=User, weak=False, dispatch_uid="token-user-saved")
+
+        from . import receivers
+
+        receivers.connect()

@@ -5,12 +5,15 @@ from typing import Any
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
+from saidao.core.errors import SaidaoError
+
 from .models import User
-from .phones import normalize_phone
+from .services import auth_login
 
 
 class PhoneBackend(ModelBackend):
-    """Log in with a mobile number; the lock-out lives in ``accounts.services.auth_login``."""
+    """Log in with a mobile number through ``accounts.services.auth_login``, so that every
+    door (the admin's log-in form too) has the same delays after failures and one answer."""
 
     def authenticate(
         self,
@@ -19,14 +22,12 @@ class PhoneBackend(ModelBackend):
         password: str | None = None,
         **kwargs: Any,
     ) -> User | None:
-        phone = normalize_phone(username or kwargs.get("phone") or "")
+        phone = username or kwargs.get("phone") or ""
         if not phone or password is None:
             return None
+        ip = request.META.get("REMOTE_ADDR") if request is not None else None
         try:
-            user = User.objects.get(phone=phone)
-        except User.DoesNotExist:
-            User().set_password(password)  # same cost as a real check: no timing oracle
+            user = auth_login(phone=phone, password=password, ip_address=ip)
+        except SaidaoError:
             return None
-        if user.check_password(password) and self.user_can_authenticate(user):
-            return user
-        return None
+        return user if self.user_can_authenticate(user) else None

@@ -60,6 +60,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("平台管理员"), default=False)
     date_joined = models.DateTimeField(_("注册时间"), default=timezone.now)
     activated_at = models.DateTimeField(_("激活时间"), null=True, blank=True)
+    # The organization whose officer created the account from a roster, if one did: its officers
+    # may hand the account its first code until the owner activates or reclaims it.
+    created_by_organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("导入组织"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     deleted_at = models.DateTimeField(_("注销时间"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -203,6 +213,8 @@ class ApiToken(models.Model):
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
+    user_agent = models.CharField(_("设备"), max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -214,15 +226,160 @@ class ApiToken(models.Model):
 
 
 class LoginThrottle(models.Model):
-    """Failed log-ins per phone number, for the lock-out after repeated failures."""
+    """Failed attempts under one key: a number from one address, an address, or a number.
 
-    phone = models.CharField(max_length=32, unique=True)
+    Each key earns a delay that grows with its failures; no key alone locks an account.
+    """
+
+    key = models.CharField(max_length=120, unique=True)
     failures = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["phone"]
+        ordering = ["key"]
 
     def __str__(self) -> str:
-        return self.phone
+        return self.key
+
+
+class UserSession(models.Model):
+    """A signed-in browser, so that its owner can see it and sign it out from elsewhere."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="web_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    user_agent = models.CharField(_("设备"), max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("登录会话")
+        verbose_name_plural = _("登录会话")
+
+    def __str__(self) -> str:
+        return f"session {self.pk}"
+
+
+class MembershipInvitation(TimeStampedModel):
+    """An organization's invitation to an existing account, which joins only if its owner accepts.
+
+    A roster row whose number already has an account becomes one: an officer cannot make
+    somebody else's account a member of their subtree, and so cannot gain power over it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待确认")
+        ACCEPTED = "accepted", _("已接受")
+        DECLINED = "declined", _("已拒绝")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("受邀人"),
+        on_delete=models.CASCADE,
+        related_name="membership_invitations",
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("组织"), on_delete=models.CASCADE, related_name="+"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("邀请人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("入会邀请")
+        verbose_name_plural = _("入会邀请")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"],
+                condition=Q(status="pending"),
+                name="one_pending_invitation_per_org",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", decided_at__isnull=True)
+                | (~Q(status="pending") & Q(decided_at__isnull=False)),
+                name="invitation_decided_when_not_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.organization_id} ({self.status})"
+
+
+class AccountNotice(models.Model):
+    """Something done to an account that its holder must hear of: a code issued for it by an
+    officer, a password changed, an invitation. Shown at the next sign-in, and sent by SMS
+    where SMS is configured."""
+
+    class Kind(models.TextChoices):
+        CODE_ISSUED = "code_issued", _("工会干部为您的账号生成了验证码")
+        PASSWORD_CHANGED = "password_changed", _("密码已修改")
+        ACCOUNT_RECLAIMED = "account_reclaimed", _("账号已通过短信找回")
+        MEMBERSHIP_INVITED = "membership_invited", _("入会邀请")
+        ROLE_INVITED = "role_invited", _("职务任命待确认")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_notices"
+    )
+    kind = models.CharField(_("类型"), max_length=24, choices=Kind.choices)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    seen_at = models.DateTimeField(null=True, blank=True)
+    sent_by_sms = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("账号提醒")
+        verbose_name_plural = _("账号提醒")
+        indexes = [models.Index(fields=["user", "seen_at"], name="notice_user_unseen")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.kind}"
+
+
+class PhoneCode(models.Model):
+    """A code sent by SMS to prove that whoever types it holds the number.
+
+    Not tied to an account: sign-up has none yet, and asking for a code must not tell whether
+    the number has one. Only the hash is kept.
+    """
+
+    class Purpose(models.TextChoices):
+        SIGNUP = "signup", _("注册")
+        RESET = "reset", _("找回账号 / 重置密码")
+
+    phone = models.CharField(max_length=32)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    tries = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["phone", "purpose", "created_at"], name="phonecode_phone"),
+            models.Index(fields=["ip_address", "created_at"], name="phonecode_ip"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="phonecode_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{mask_phone(self.phone)} · {self.purpose}"

@@ -160,12 +160,21 @@ def roster_template(request: HttpRequest) -> HttpResponse:
 def member_code(request: HttpRequest, user_id: int) -> HttpResponse:
     """Issue an activation or password-reset code and show it once to the officer."""
     officer = _officer(request)
-    membership = selectors.member_get_for_officer(officer=officer, user_id=user_id)
-    code = services.password_reset_code_issue(officer=officer, member=membership.user)
-    kind = _("激活码") if not membership.user.is_activated else _("重置码")
+    member = selectors.account_get_for_code(officer=officer, user_id=user_id)
+    membership = selectors.membership_current(user=member)
+    org_id = membership.organization_id if membership else member.created_by_organization_id
+    back = (
+        reverse("officer:organization", args=[org_id]) if org_id else reverse("officer:dashboard")
+    )
+    try:
+        code = services.password_reset_code_issue(officer=officer, member=member)
+    except SaidaoError as e:
+        messages.error(request, str(e.message))
+        return redirect(back)
+    kind = _("激活码") if not member.is_activated else _("重置码")
     messages.success(
         request,
-        _("%(name)s 的%(kind)s：%(code)s（仅显示这一次，请当面或电话告知本人）")
-        % {"name": membership.user.real_name, "kind": kind, "code": code},
+        _("%(name)s 的%(kind)s：%(code)s（仅显示这一次，请当面或电话告知本人；本人也会收到提醒）")
+        % {"name": member.real_name, "kind": kind, "code": code},
     )
-    return redirect(reverse("officer:organization", args=[membership.organization_id]))
+    return redirect(back)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.sessions.models import Session
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Substr
+from django.utils.translation import gettext as _
 
+from saidao.core import clock
 from saidao.core.errors import NotFound
 from saidao.orgs.models import PATH_STEP, Organization
 from saidao.orgs.selectors import officer_paths, path_in_scope, scope_q, subtree_q
 
-from .models import Membership, User
+from .models import AccountNotice, ApiToken, Membership, MembershipInvitation, User, UserSession
 from .phones import mask_phone
 from .roster import roster_workbook
 
@@ -104,4 +107,72 @@ def member_count_subtree(*, organization: Organization) -> int:
         Membership.objects.filter(left_at__isnull=True)
         .filter(subtree_q(organization.path, field="organization__path"))
         .count()
+    )
+
+
+def account_get_for_code(*, officer: Any, user_id: int) -> User:
+    """An account ``officer`` might issue a code for: a current member of their subtree, or an
+    account their subtree imported that nobody has activated. Anything else is not found."""
+    paths = officer_paths(user=officer)
+    member = members_for_officer(officer=officer).filter(user_id=user_id).first()
+    if member is not None:
+        return member.user
+    created = (
+        User.objects.select_related("created_by_organization")
+        .filter(pk=user_id, activated_at__isnull=True, created_by_organization__isnull=False)
+        .first()
+    )
+    origin = created.created_by_organization if created is not None else None
+    if created is not None and origin is not None and path_in_scope(path=origin.path, paths=paths):
+        return created
+    raise NotFound(detail={"user": user_id})
+
+
+def api_tokens_of_user(*, user: Any) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user, expires_at__gt=clock.now()).order_by("-created_at")
+
+
+def web_sessions_of_user(*, user: Any) -> QuerySet[UserSession]:
+    """Signed-in browsers whose session has not expired or been ended."""
+    live = Session.objects.filter(expire_date__gt=clock.now()).values("session_key")
+    return UserSession.objects.filter(user=user, session_key__in=live).order_by("-created_at")
+
+
+def account_notices(*, user: Any) -> QuerySet[AccountNotice]:
+    return AccountNotice.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def account_notice_message(*, notice: AccountNotice) -> str:
+    """The sentence a notice shows its holder."""
+    data = notice.data or {}
+    kinds = AccountNotice.Kind
+    if notice.kind == kinds.CODE_ISSUED:
+        return _(
+            "工会干部%(officer)s为您的账号生成了%(purpose)s验证码。如非您本人请求，"
+            "请立即通过短信找回账号并修改密码。"
+        ) % {
+            "officer": data.get("officer", ""),
+            "purpose": _("激活") if data.get("purpose") == "activation" else _("重置密码"),
+        }
+    if notice.kind == kinds.PASSWORD_CHANGED:
+        return _("您的密码已修改，其他设备已退出登录。如非本人操作，请立即通过短信找回账号。")
+    if notice.kind == kinds.ACCOUNT_RECLAIMED:
+        return _("您已通过短信找回账号：工会干部此前生成的验证码已作废，其他设备已退出登录。")
+    if notice.kind == kinds.MEMBERSHIP_INVITED:
+        return _("%(org)s邀请您入会，请在“我的”页面确认或拒绝。") % {
+            "org": data.get("organization", "")
+        }
+    if notice.kind == kinds.ROLE_INVITED:
+        return _("%(org)s任命您为%(kind)s，请在“我的”页面确认或拒绝。") % {
+            "org": data.get("organization", ""),
+            "kind": data.get("kind", ""),
+        }
+    return str(notice.get_kind_display())
+
+
+def membership_invitations_pending(*, user: Any) -> QuerySet[MembershipInvitation]:
+    return (
+        MembershipInvitation.objects.filter(user=user, status=MembershipInvitation.Status.PENDING)
+        .select_related("organization")
+        .order_by("-created_at", "-id")
     )

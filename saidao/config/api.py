@@ -14,6 +14,7 @@ from saidao.accounts.api import router as accounts_router
 from saidao.campaigns.api import router as campaigns_router
 from saidao.certificates.api import router as certificates_router
 from saidao.competitions.api import router as competitions_router
+from saidao.core.api import router as core_router
 from saidao.core.errors import SaidaoError
 from saidao.entries.api import router as entries_router
 from saidao.leaderboards.api import router as leaderboards_router
@@ -43,11 +44,16 @@ api.add_router("", entries_router)
 api.add_router("", leaderboards_router)
 api.add_router("", certificates_router)
 api.add_router("", competitions_router)
+api.add_router("", core_router)
 
 
 @api.exception_handler(SaidaoError)
 def on_domain_error(request: HttpRequest, exc: SaidaoError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    retry_after = exc.detail.get("retry_after")
+    if isinstance(retry_after, int):  # throttles say how long to wait
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @api.exception_handler(NinjaValidationError)

@@ -274,6 +274,14 @@ SAIDAO_PERMISSIONS_POLICY: dict[str, str] = {
 SAIDAO_PRIVACY_NOTICE_VERSION = "2026-11"
 SAIDAO_LOGIN_MAX_FAILURES = env.int("SAIDAO_LOGIN_MAX_FAILURES", default=5)
 SAIDAO_LOGIN_LOCK_MINUTES = env.int("SAIDAO_LOGIN_LOCK_MINUTES", default=15)
+# The longest a number waits after failures spread over many addresses: a stranger cannot
+# keep its owner out for longer than this.
+SAIDAO_LOGIN_NUMBER_DELAY_MAX_SECONDS = env.int("SAIDAO_LOGIN_NUMBER_DELAY_MAX_SECONDS", default=60)
+# SMS codes: the shortest gap between two to a number, and how many an hour per number and
+# per client address.
+SAIDAO_SMS_CODE_INTERVAL_SECONDS = env.int("SAIDAO_SMS_CODE_INTERVAL_SECONDS", default=60)
+SAIDAO_SMS_CODES_PER_NUMBER_HOUR = env.int("SAIDAO_SMS_CODES_PER_NUMBER_HOUR", default=5)
+SAIDAO_SMS_CODES_PER_ADDRESS_HOUR = env.int("SAIDAO_SMS_CODES_PER_ADDRESS_HOUR", default=20)
 SAIDAO_ONE_TIME_CODE_HOURS = env.int("SAIDAO_ONE_TIME_CODE_HOURS", default=72)
 SAIDAO_API_TOKEN_DAYS = env.int("SAIDAO_API_TOKEN_DAYS", default=30)
 SAIDAO_PUBLIC_URL: str = env.str("SAIDAO_PUBLIC_URL", default="")
@@ -300,3 +308,30 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# SMS (saidao.core.sms): verification codes and notices through one backend. Unset: no SMS;
+# "console": logged and kept in memory (development); "aliyun" or "tencent": the provider's API.
+SAIDAO_SMS_BACKEND: str = env.str("SAIDAO_SMS_BACKEND", default="")
+# The provider's URL when not its default one: another region, or a local fake in tests.
+SAIDAO_SMS_ENDPOINT: str = env.str("SAIDAO_SMS_ENDPOINT", default="")
+SAIDAO_SMS_ACCESS_KEY_ID: str = env.str("SAIDAO_SMS_ACCESS_KEY_ID", default="")
+SAIDAO_SMS_ACCESS_KEY_SECRET: str = env.str("SAIDAO_SMS_ACCESS_KEY_SECRET", default="")
+SAIDAO_SMS_SIGN_NAME: str = env.str("SAIDAO_SMS_SIGN_NAME", default="")
+SAIDAO_SMS_APP_ID: str = env.str("SAIDAO_SMS_APP_ID", default="")
+SAIDAO_SMS_REGION: str = env.str("SAIDAO_SMS_REGION", default="")
+SAIDAO_SMS_TIMEOUT: float = env.float("SAIDAO_SMS_TIMEOUT", default=10.0)
+# The approved template of each kind of message: SAIDAO_SMS_TEMPLATE_CODE for verification codes,
+# SAIDAO_SMS_TEMPLATES for any kind, as `verification:SMS_123,notice:SMS_456`.
+SAIDAO_SMS_TEMPLATE_CODE: str = env.str("SAIDAO_SMS_TEMPLATE_CODE", default="")
+
+
+def _sms_templates(items: list[str]) -> dict[str, str]:
+    from django.core.exceptions import ImproperlyConfigured
+
+    pairs = [item.split(":", 1) for item in items if item.strip()]
+    if any(len(pair) != 2 or not pair[0].strip() or not pair[1].strip() for pair in pairs):
+        raise ImproperlyConfigured("SAIDAO_SMS_TEMPLATES: write kind:template pairs, e.g. a:1,b:2")
+    return {kind.strip(): template.strip() for kind, template in pairs}
+
+
+SAIDAO_SMS_TEMPLATES: dict[str, str] = _sms_templates(env.list("SAIDAO_SMS_TEMPLATES", default=[]))

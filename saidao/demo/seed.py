@@ -12,6 +12,7 @@ collection and showcase are open today, with a few hundred entries from members 
 
 from __future__ import annotations
 
+import io
 import random
 from dataclasses import dataclass
 
@@ -20,10 +21,12 @@ from django.db import transaction
 from faker import Faker
 
 from saidao.accounts.models import Membership, PrivacyConsent, User
+from saidao.accounts.roster import ROSTER_COLUMNS, roster_workbook
+from saidao.accounts.services import roster_import
 from saidao.competitions.demo import competitions_demo_seed
 from saidao.core import clock
 from saidao.orgs.models import InviteCode, Organization, Role
-from saidao.orgs.services import organization_apply, organization_create
+from saidao.orgs.services import organization_apply, organization_create, role_grant
 from saidao.orgs.validators import CREDIT_CODE_ALPHABET, credit_code_check_char
 from saidao.quizzes.demo import quiz_demo_seed
 from saidao.regions.models import Region
@@ -337,6 +340,30 @@ class Seeder:
             clips=clips_store(),
         )
 
+    def pending_consents(self, named: dict[str, Organization]) -> None:
+        """What waits for a worker's own consent: 安定区快递行业工会联合会's roster names 韩永强,
+        who already has an account, so he is invited rather than moved; and 定西 asks 冀贞 of the
+        oilfield, outside its subtree, to judge, which holds only once she accepts."""
+        worker = User.objects.get(phone=DEMO_LOGINS[0].phone)
+        city_officer = User.objects.get(phone=DEMO_LOGINS[1].phone)
+        oilfield_officer = User.objects.get(phone=DEMO_LOGINS[3].phone)
+        roster_import(
+            officer=city_officer,
+            organization=named["courier"],
+            file=io.BytesIO(
+                roster_workbook(
+                    [[worker.real_name, worker.phone, worker.employer, worker.position]],
+                    header=ROSTER_COLUMNS,
+                )
+            ),
+        )
+        role_grant(
+            actor=city_officer,
+            organization=named["dingxi"],
+            user=oilfield_officer,
+            kind=Role.Kind.JUDGE,
+        )
+
     def pending_application(self, named: dict[str, Organization]) -> None:
         """One application waiting for 定西市's officer, so the dashboard has something to do."""
         applicant = User.objects.get(phone=DEMO_LOGINS[0].phone)
@@ -390,6 +417,7 @@ def demo_seed(*, members: int = 3000, entries: int | None = None) -> list[DemoLo
     named = seeder.tree()
     seeder.people(named)
     seeder.pending_application(named)
+    seeder.pending_consents(named)
     count = entries_count(members) if entries is None else min(entries, members)
     seeder.campaigns(named, entries=count)
     quiz_demo_seed(campaign_slug=YUN_LIVE_SLUG, workers=[u for u, _o in seeder.staff])

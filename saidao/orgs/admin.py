@@ -127,10 +127,12 @@ class OrganizationAdmin(ScopedAdmin):
 
 @admin.register(Role, site=saidao_admin)
 class RoleAdmin(ScopedAdmin):
-    list_display = ("organization", "user", "kind", "granted_by", "created_at")
+    list_display = ("organization", "user", "kind", "granted_by", "created_at", "accepted_at")
     list_filter = ("kind",)
     list_select_related = ("organization", "user", "granted_by")
-    readonly_fields = ("organization", "user", "granted_by")
+    # Appointing goes through role_grant, which asks an outsider's consent; here one only
+    # looks, and revokes.
+    readonly_fields = ("organization", "user", "kind", "granted_by", "accepted_at")
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         # As in role_revoke: nobody removes their own officer role; the level above does.

@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from saidao.core.errors import NotFound
@@ -107,6 +107,34 @@ class RoleOut(Schema):
     organization_id: int
     user_id: int
     kind: str
+    accepted: bool = Field(
+        description="False while the appointee has not accepted: the role grants nothing yet."
+    )
+
+    @staticmethod
+    def resolve_accepted(obj: Role) -> bool:
+        return obj.accepted_at is not None
+
+
+class RoleInvitationOut(Schema):
+    id: int
+    organization_id: int
+    organization_name: str
+    kind: str
+    kind_label: str
+    invited_at: dt.datetime
+
+    @staticmethod
+    def resolve_organization_name(obj: Role) -> str:
+        return obj.organization.name
+
+    @staticmethod
+    def resolve_kind_label(obj: Role) -> str:
+        return str(obj.get_kind_display())
+
+    @staticmethod
+    def resolve_invited_at(obj: Role) -> dt.datetime:
+        return obj.created_at
 
 
 def _officer_org(request: HttpRequest, org_id: int) -> Organization:
@@ -236,3 +264,29 @@ def roles_grant(request: HttpRequest, org_id: int, payload: RoleIn) -> Status[Ro
         raise NotFound()
     role = services.role_grant(actor=request.user, organization=org, user=user, kind=payload.kind)
     return Status(201, role)
+
+
+@router.get("/me/role-invitations", response=list[RoleInvitationOut])
+def role_invitations(request: HttpRequest) -> Any:
+    """Appointments that wait for the caller to accept or decline them."""
+    return list(selectors.role_invitations_pending(user=request.user))
+
+
+def _own_role(request: HttpRequest, role_id: int) -> Role:
+    role = Role.objects.filter(pk=role_id, user__pk=request.user.pk or 0).first()
+    if role is None:
+        raise NotFound()
+    return role
+
+
+@router.post("/me/role-invitations/{role_id}/accept", response=RoleOut)
+def role_invitation_accept(request: HttpRequest, role_id: int) -> Role:
+    """Accept an appointment made to the caller; only the appointee can."""
+    return services.role_accept(user=request.user, role=_own_role(request, role_id))
+
+
+@router.post("/me/role-invitations/{role_id}/decline", response={204: None})
+def role_invitation_decline(request: HttpRequest, role_id: int) -> Status[None]:
+    """Decline an appointment made to the caller (or give up a role the caller holds)."""
+    services.role_decline(user=request.user, role=_own_role(request, role_id))
+    return Status(204, None)

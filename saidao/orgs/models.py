@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from saidao.core.models import TimeStampedModel
@@ -146,6 +147,9 @@ class Role(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Empty while the appointee has not accepted: an appointment to somebody who is not a
+    # member of the organization's subtree waits for their consent and grants nothing until then.
+    accepted_at = models.DateTimeField(_("接受时间"), null=True, blank=True, default=timezone.now)
 
     class Meta:
         ordering = ["organization__path", "kind", "id"]

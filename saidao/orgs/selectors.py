@@ -51,7 +51,10 @@ def role_paths(*, user: Any, kinds: tuple[str, ...] = (Role.Kind.OFFICER,)) -> l
     cache: dict[tuple[str, ...], list[str]] = user.__dict__.setdefault("_saidao_role_paths", {})
     if kinds not in cache:
         paths = Role.objects.filter(
-            user=user, kind__in=kinds, organization__status=Organization.Status.APPROVED
+            user=user,
+            kind__in=kinds,
+            accepted_at__isnull=False,
+            organization__status=Organization.Status.APPROVED,
         ).values_list("organization__path", flat=True)
         cache[kinds] = _minimal(list(paths))
     return cache[kinds]
@@ -149,6 +152,24 @@ def invite_code_get(*, code: str) -> InviteCode:
         return InviteCode.objects.select_related("organization").get(code=code.strip().upper())
     except InviteCode.DoesNotExist:
         raise InviteCodeInvalid(detail={"code": code}) from None
+
+
+def role_invitations_pending(*, user: Any) -> QuerySet[Role]:
+    """Appointments waiting for ``user`` to accept or decline them."""
+    return (
+        Role.objects.filter(user=user, accepted_at__isnull=True)
+        .select_related("organization", "granted_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def role_held_paths(*, user: Any) -> list[tuple[str, str]]:
+    """(organization path, kind) of every role ``user`` has accepted, whatever its kind."""
+    return list(
+        Role.objects.filter(user=user, accepted_at__isnull=False).values_list(
+            "organization__path", "kind"
+        )
+    )
 
 
 def roles_for_organization(*, organization: Organization) -> QuerySet[Role]:

@@ -26,6 +26,7 @@ from .errors import (
 )
 from .models import PATH_ALPHABET, PATH_STEP, InviteCode, Organization, Role
 from .selectors import officer_paths, organization_in_scope, path_in_scope, subtree_q
+from .signals import role_invited
 from .validators import normalize_credit_code, validate_credit_code
 
 LEVEL_ORDER = [level for level, _label in Organization.Level.choices]
@@ -203,7 +204,7 @@ def organization_approve(*, officer: Any, organization: Organization) -> Organiz
             organization=org,
             user_id=org.applied_by_id,
             kind=Role.Kind.OFFICER,
-            defaults={"granted_by": officer},
+            defaults={"granted_by": officer},  # the applicant asked for it: accepted at once
         )
     audit_record(actor=officer, action="organization.approve", target=org)
     return org
@@ -263,17 +264,78 @@ def organization_move(
     return org
 
 
+def _is_member_within(*, user: Any, organization: Organization) -> bool:
+    # Memberships live in accounts, a room above this one: ask through the reverse relation.
+    return bool(
+        user.memberships.filter(left_at__isnull=True)
+        .filter(subtree_q(organization.path, field="organization__path"))
+        .exists()
+    )
+
+
 @transaction.atomic
 def role_grant(*, actor: Any, organization: Organization, user: Any, kind: str) -> Role:
-    """Appoint ``user`` to a role in ``organization``; the actor must be an officer above it."""
+    """Appoint ``user`` to a role in ``organization``; the actor must be an officer above it.
+
+    A current member of the organization's subtree holds the role at once. Anybody else is
+    asked first: the role is created pending and grants nothing until they accept it, so that
+    an officer cannot bring an outsider's account under their subtree's power unasked.
+    """
     _require_officer(actor=actor, organization=organization)
     if kind not in Role.Kind.values:
         raise InvalidInput.for_field("kind", _("请选择角色类型。"))
-    role, _created = Role.objects.get_or_create(
-        organization=organization, user=user, kind=kind, defaults={"granted_by": actor}
+    accepted = _is_member_within(user=user, organization=organization) or user.pk == actor.pk
+    role, created = Role.objects.select_for_update().get_or_create(
+        organization=organization,
+        user=user,
+        kind=kind,
+        defaults={"granted_by": actor, "accepted_at": clock.now() if accepted else None},
     )
-    audit_record(actor=actor, action="role.grant", target=role, data={"kind": kind})
+    if not created and role.accepted_at is None and accepted:  # joined since the invitation
+        role.accepted_at = clock.now()
+        role.save(update_fields=["accepted_at", "updated_at"])
+    elif not created:
+        return role  # nothing changed: no second audit entry or notice
+    audit_record(
+        actor=actor,
+        action="role.grant" if role.accepted_at else "role.invite",
+        target=role,
+        data={"kind": kind},
+    )
+    if role.accepted_at is None:
+        role_invited.send(sender=Role, role=role)
     return role
+
+
+def _role_of_user(*, user: Any, role: Role) -> Role:
+    locked = Role.objects.select_for_update().filter(pk=role.pk, user=user).first()
+    if locked is None:
+        raise NotFound()
+    return locked
+
+
+@transaction.atomic
+def role_accept(*, user: Any, role: Role) -> Role:
+    """The appointee accepts a pending appointment; accepting twice changes nothing."""
+    role = _role_of_user(user=user, role=role)
+    if role.accepted_at is None:
+        role.accepted_at = clock.now()
+        role.save(update_fields=["accepted_at", "updated_at"])
+        audit_record(actor=user, action="role.accept", target=role, data={"kind": role.kind})
+    return role
+
+
+@transaction.atomic
+def role_decline(*, user: Any, role: Role) -> None:
+    """The appointee declines a pending appointment (or gives up one they hold)."""
+    role = _role_of_user(user=user, role=role)
+    audit_record(
+        actor=user,
+        action="role.decline" if role.accepted_at is None else "role.resign",
+        target=role,
+        data={"kind": role.kind},
+    )
+    role.delete()
 
 
 @transaction.atomic

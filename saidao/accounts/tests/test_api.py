@@ -13,8 +13,10 @@ from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 
 from saidao.accounts.models import (
+    AccountNotice,
     LoginThrottle,
     Membership,
+    MembershipInvitation,
     OneTimeCode,
     PrivacyConsent,
     User,
@@ -35,6 +37,7 @@ from saidao.orgs.tests.factories import InviteCodeFactory
 JSON = "application/json"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NEW_PASSWORD = "Xin-Mima-2026"
+REFUSED = "手机号或密码不正确。如果工会为您导入了名册，请先激活账号。"
 
 
 def _post(client: Client, url: str, data: dict[str, Any], token: str | None = None) -> Any:
@@ -112,7 +115,7 @@ def test_signup_duplicate_phone_saves_nothing(client: Client, regions: None) -> 
     resp = _post(client, "/api/v1/auth/signup", _signup_body())
     body = _assert_error(resp, 400, "invalid")
     assert body["detail"]["fields"]["phone"] == [
-        "该手机号已注册，请直接登录；如果是工会导入的名册，请先激活账号。"
+        "该手机号已注册，请直接登录；忘记密码可通过短信找回。"
     ]
     assert User.objects.count() == 1
     assert PrivacyConsent.objects.count() == 0
@@ -168,52 +171,62 @@ def test_login_wrong_password_is_401(client: Client, tree: Tree) -> None:
     member = tree.anding_member.user
     resp = _post(client, "/api/v1/auth/login", {"phone": member.phone, "password": "wrong-pw-1"})
     body = _assert_error(resp, 401, "invalid_credentials")
-    assert body["message"] == "手机号或密码不正确。"
+    assert body["message"] == REFUSED
     assert body["detail"] == {}
 
 
-def test_login_locks_after_repeated_failures(
+def test_login_delays_an_address_after_repeated_failures(
     client: Client, tree: Tree, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """After MAX failures the number is 429 account_locked, even with the right password,
-    until the lock period has passed."""
+    """After MAX failures from one address the number is 429 account_locked there, even with
+    the right password, with retry_after, until and a Retry-After header, until the delay
+    has passed."""
     member = tree.anding_member.user
     wrong = {"phone": member.phone, "password": "wrong-pw-1"}
     right = {"phone": member.phone, "password": PASSWORD}
     for _i in range(settings.SAIDAO_LOGIN_MAX_FAILURES):
         _assert_error(_post(client, "/api/v1/auth/login", wrong), 401, "invalid_credentials")
-    body = _assert_error(_post(client, "/api/v1/auth/login", right), 429, "account_locked")
-    assert "密码错误次数过多" in body["message"]
-    assert "locked_until" in body["detail"]
+    resp = _post(client, "/api/v1/auth/login", right)
+    body = _assert_error(resp, 429, "account_locked")
+    assert body["message"].startswith("尝试次数过多")
+    retry_after = body["detail"]["retry_after"]
+    assert 0 < retry_after <= 60 * settings.SAIDAO_LOGIN_LOCK_MINUTES
+    assert resp["Retry-After"] == str(retry_after)
+    until = dt.datetime.fromisoformat(body["detail"]["until"])
+    assert until == LoginThrottle.objects.get(key=f"n:{member.phone}@127.0.0.1").blocked_until
 
-    later = timezone.now() + dt.timedelta(minutes=settings.SAIDAO_LOGIN_LOCK_MINUTES + 1)
+    later = until + dt.timedelta(seconds=1)
     monkeypatch.setattr("saidao.core.clock.now", lambda: later)
     resp = _post(client, "/api/v1/auth/login", right)
     assert resp.status_code == 200
     assert resp.json()["token"]
 
 
-def test_lock_ends_when_locked_until_is_past(client: Client, tree: Tree) -> None:
-    """Editing locked_until into the past unlocks the number."""
+def test_delay_ends_when_blocked_until_is_past(client: Client, tree: Tree) -> None:
+    """Editing blocked_until into the past lets the number in again."""
     member = tree.anding_member.user
     LoginThrottle.objects.create(
-        phone=member.phone, locked_until=timezone.now() + dt.timedelta(minutes=5)
+        key=f"n:{member.phone}", blocked_until=timezone.now() + dt.timedelta(minutes=5)
     )
     right = {"phone": member.phone, "password": PASSWORD}
     _assert_error(_post(client, "/api/v1/auth/login", right), 429, "account_locked")
-    LoginThrottle.objects.filter(phone=member.phone).update(
-        locked_until=timezone.now() - dt.timedelta(seconds=1)
+    LoginThrottle.objects.filter(key=f"n:{member.phone}").update(
+        blocked_until=timezone.now() - dt.timedelta(seconds=1)
     )
     assert _post(client, "/api/v1/auth/login", right).status_code == 200
 
 
-def test_imported_account_must_activate_first(client: Client, tree: Tree) -> None:
-    """An imported account gets 403 account_not_activated instead of a token."""
+def test_imported_account_not_yet_activated_is_refused_like_a_wrong_password(
+    client: Client, tree: Tree
+) -> None:
+    """An imported account gets the same 401 invalid_credentials as a wrong password (no
+    token, and nothing tells that the number was imported); the message hints at activation."""
     token = api_token(client, tree.city_officer)
     f = roster_xlsx([["王五", "13912340103", "", ""]])
     client.post(f"/api/v1/orgs/{tree.courier.pk}/roster", {"file": f}, headers=bearer(token))
     resp = _post(client, "/api/v1/auth/login", {"phone": "13912340103", "password": "x-1234567"})
-    body = _assert_error(resp, 403, "account_not_activated")
+    body = _assert_error(resp, 401, "invalid_credentials")
+    assert body["message"] == REFUSED
     assert "激活" in body["message"]
 
 
@@ -424,6 +437,28 @@ def test_one_time_code_for_another_city_is_404(client: Client, tree: Tree) -> No
     assert not OneTimeCode.objects.exists()
 
 
+def test_one_time_code_for_a_member_with_a_role_elsewhere_is_403(
+    client: Client, tree: Tree
+) -> None:
+    """A member of 定西's subtree who is an officer in 东营 is not 定西's to open: 403
+    code_not_allowed, and no code or notice is created; so is the officer's own account when
+    they are a member inside their subtree."""
+    member = tree.anding_member.user
+    Role.objects.create(organization=tree.dongying, user=member, kind=Role.Kind.OFFICER)
+    token = api_token(client, tree.city_officer)
+    body = _assert_error(
+        _post(client, f"/api/v1/members/{member.pk}/one-time-code", {}, token),
+        403,
+        "code_not_allowed",
+    )
+    assert "短信找回" in body["message"]
+    MembershipFactory.create(user=tree.city_officer, organization=tree.courier)
+    own = f"/api/v1/members/{tree.city_officer.pk}/one-time-code"
+    _assert_error(_post(client, own, {}, token), 403, "code_not_allowed")
+    assert not OneTimeCode.objects.exists()
+    assert not AccountNotice.objects.exists()
+
+
 # --- rosters ------------------------------------------------------------------------------
 
 
@@ -434,7 +469,8 @@ def test_roster_import_creates_accounts_that_activate(client: Client, tree: Tree
     resp = client.post(f"/api/v1/orgs/{tree.courier.pk}/roster", {"file": f}, headers=bearer(token))
     assert resp.status_code == 201, resp.content
     body = resp.json()
-    assert (body["created"], body["added"], body["unchanged"]) == (2, 0, 0)
+    assert set(body) == {"created", "invited", "unchanged", "activation_codes"}
+    assert (body["created"], body["invited"], body["unchanged"]) == (2, 0, 0)
     codes = {c["phone"]: c["code"] for c in body["activation_codes"]}
     assert set(codes) == {"13912340111", "13912340112"}
     assert all(not u.is_activated for u in User.objects.filter(phone__in=codes))
@@ -468,7 +504,8 @@ def test_activation_with_a_wrong_code_is_refused_and_counted(client: Client, tre
         "consent_version": settings.SAIDAO_PRIVACY_NOTICE_VERSION,
     }
     _assert_error(_post(client, "/api/v1/auth/activate", activate), 400, "code_invalid")
-    assert LoginThrottle.objects.get(phone="13912340121").failures == 1
+    assert LoginThrottle.objects.get(key="n:13912340121@127.0.0.1").failures == 1
+    assert LoginThrottle.objects.get(key="n:13912340121").failures == 1
 
 
 def test_roster_with_bad_rows_is_400_and_imports_nothing(client: Client, tree: Tree) -> None:
@@ -480,14 +517,15 @@ def test_roster_with_bad_rows_is_400_and_imports_nothing(client: Client, tree: T
             ["李四", "bad", "", ""],
             ["", "13912340133", "", ""],
             ["王五", "13912340131", "", ""],
-            ["赵六", tree.dongying_member.user.phone, "", ""],
+            ["赵六", tree.dongying_member.user.phone, "", ""],  # fine: would be invited
         ]
     )
     users = User.objects.count()
     resp = client.post(f"/api/v1/orgs/{tree.courier.pk}/roster", {"file": f}, headers=bearer(token))
     body = _assert_error(resp, 400, "roster_invalid")
-    assert [e["row"] for e in body["detail"]["errors"]] == [3, 4, 5, 6]
+    assert [e["row"] for e in body["detail"]["errors"]] == [3, 4, 5]
     assert User.objects.count() == users
+    assert not MembershipInvitation.objects.exists()
 
 
 def test_roster_that_is_not_xlsx_is_400_on_the_file(client: Client, tree: Tree) -> None:

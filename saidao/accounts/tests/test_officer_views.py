@@ -11,11 +11,17 @@ from django.test import Client
 from pytest_django import DjangoAssertNumQueries
 
 from saidao.accounts import services
-from saidao.accounts.models import Membership, OneTimeCode, User
+from saidao.accounts.models import (
+    AccountNotice,
+    Membership,
+    MembershipInvitation,
+    OneTimeCode,
+    User,
+)
 from saidao.accounts.roster import roster_parse
 from saidao.accounts.tests.factories import MembershipFactory, UserFactory, roster_xlsx
 from saidao.conftest import Tree
-from saidao.orgs.models import Organization
+from saidao.orgs.models import Organization, Role
 from saidao.orgs.tests.factories import make_org
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -115,6 +121,23 @@ def test_roster_page_imports_and_shows_codes_once(client: Client, tree: Tree) ->
         assert not user.is_activated
 
 
+def test_roster_page_invites_existing_accounts_instead_of_adding_them(
+    client: Client, tree: Tree
+) -> None:
+    """An existing account in the upload is counted as invited, not made a member; the
+    page says that its owner joins after confirming."""
+    loner = UserFactory.create()
+    client.force_login(tree.city_officer)
+    f = roster_xlsx([[loner.real_name, loner.phone, "", ""], ["张三", "13912340305", "", ""]])
+    resp = client.post(f"/officer/orgs/{tree.courier.pk}/roster/", {"file": f})
+    assert resp.status_code == 200
+    result = resp.context["result"]
+    assert (len(result.created), result.invited, result.unchanged) == (1, 1, 0)
+    assert "已有账号 1 个（已向本人发出入会邀请，本人确认后入会）" in resp.content.decode()
+    assert not Membership.objects.filter(user=loner).exists()
+    assert MembershipInvitation.objects.get(user=loner).organization == tree.courier
+
+
 def test_roster_page_lists_every_error_and_imports_nothing(client: Client, tree: Tree) -> None:
     """Each bad row is shown with its row number; no account or membership is created."""
     client.force_login(tree.city_officer)
@@ -124,7 +147,7 @@ def test_roster_page_lists_every_error_and_imports_nothing(client: Client, tree:
             ["李四", "12345", "", ""],
             ["", "13912340313", "", ""],
             ["王五", "13912340311", "", ""],
-            ["赵六", tree.dongying_member.user.phone, "", ""],
+            ["赵六", tree.dongying_member.user.phone, "", ""],  # fine: would be invited
         ]
     )
     users, memberships = User.objects.count(), Membership.objects.count()
@@ -133,8 +156,9 @@ def test_roster_page_lists_every_error_and_imports_nothing(client: Client, tree:
     assert resp.context["result"] is None
     errors = resp.context["form"].non_field_errors()
     joined = "\n".join(errors)
-    for row in (3, 4, 5, 6):
+    for row in (3, 4, 5):
         assert f"第 {row} 行" in joined
+    assert "第 6 行" not in joined  # a member elsewhere is no error: they are invited
     assert "名册有错误，未导入任何数据。" in joined
     assert (User.objects.count(), Membership.objects.count()) == (users, memberships)
 
@@ -185,9 +209,27 @@ def test_member_code_page_shows_the_code_once(client: Client, tree: Tree) -> Non
     assert "重置码" in message
     match = re.search(r"：(\d{8})（", message)
     assert match is not None
+    assert AccountNotice.objects.get(user=member).kind == AccountNotice.Kind.CODE_ISSUED
     services.password_reset(phone=member.phone, code=match.group(1), password="Xin-Mima-2026")
     member.refresh_from_db()
     assert member.check_password("Xin-Mima-2026")
+
+
+def test_member_code_page_refuses_a_member_with_a_role_elsewhere(
+    client: Client, tree: Tree
+) -> None:
+    """A member of the subtree who is an officer in 东营 is not 定西's to open: the page says
+    so (the owner recovers by SMS), issues no code and goes back to the organization."""
+    member = tree.anding_member.user
+    Role.objects.create(organization=tree.dongying, user=member, kind=Role.Kind.OFFICER)
+    client.force_login(tree.city_officer)
+    resp = client.post(f"/officer/members/{member.pk}/code/")
+    assert resp.status_code == 302
+    assert resp["Location"] == f"/officer/orgs/{tree.courier.pk}/"
+    [message] = _messages(resp)
+    assert "不能由您生成验证码" in message
+    assert not OneTimeCode.objects.exists()
+    assert not AccountNotice.objects.exists()
 
 
 def test_member_code_page_needs_post(client: Client, tree: Tree) -> None:

@@ -138,6 +138,34 @@ def test_member_get_for_officer_refuses_other_subtrees(tree: Tree) -> None:
         selectors.member_get_for_officer(officer=tree.city_officer, user_id=10**9)
 
 
+def test_account_get_for_code_finds_members_and_unactivated_imports_of_the_subtree(
+    tree: Tree,
+) -> None:
+    """An officer may look up, for a code, a current member of their subtree, or an account
+    their subtree imported that nobody activated (even without a current membership); once
+    activated such an account is theirs to find only as a member. Anybody else is NotFound."""
+    found = selectors.account_get_for_code(
+        officer=tree.city_officer, user_id=tree.anding_member.user_id
+    )
+    assert found == tree.anding_member.user
+    imported = UserFactory.create(activated_at=None, created_by_organization=tree.courier)
+    assert selectors.account_get_for_code(officer=tree.city_officer, user_id=imported.pk) == (
+        imported
+    )
+    for officer, user_id in (
+        (tree.other_officer, imported.pk),
+        (tree.city_officer, tree.dongying_member.user_id),
+        (tree.city_officer, UserFactory.create().pk),
+        (tree.city_officer, 10**9),
+    ):
+        with pytest.raises(NotFound):
+            selectors.account_get_for_code(officer=officer, user_id=user_id)
+    imported.activated_at = timezone.now()
+    imported.save(update_fields=["activated_at"])
+    with pytest.raises(NotFound):
+        selectors.account_get_for_code(officer=tree.city_officer, user_id=imported.pk)
+
+
 def test_member_counts_roll_up_to_each_child(tree: Tree) -> None:
     """Counts per child of 定西 include the child's whole subtree, in one query."""
     MembershipFactory.create(organization=tree.anding)

@@ -18,6 +18,7 @@ from saidao.conftest import Tree
 from saidao.orgs.tests.factories import InviteCodeFactory
 
 NEW_PASSWORD = "Xin-Mima-2026"
+REFUSED = "手机号或密码不正确。如果工会为您导入了名册，请先激活账号。"
 
 
 def _signup_form(**overrides: str) -> dict[str, str]:
@@ -110,9 +111,7 @@ def test_signup_page_duplicate_phone(client: Client, regions: None) -> None:
     """A registered number is refused on the phone field and nothing is added."""
     UserFactory.create(phone="13912340201")
     resp = client.post("/accounts/signup/", _signup_form())
-    assert _errors(resp)["phone"] == [
-        "该手机号已注册，请直接登录；如果是工会导入的名册，请先激活账号。"
-    ]
+    assert _errors(resp)["phone"] == ["该手机号已注册，请直接登录；忘记密码可通过短信找回。"]
     assert User.objects.count() == 1
     assert PrivacyConsent.objects.count() == 0
 
@@ -136,38 +135,43 @@ def test_login_page_wrong_password(client: Client, tree: Tree) -> None:
     """A wrong password shows the same message as the API, on top of the form."""
     member = tree.anding_member.user
     resp = client.post("/accounts/login/", {"phone": member.phone, "password": "wrong-pw-1"})
-    assert _errors(resp) == {"__all__": ["手机号或密码不正确。"]}
-    assert "手机号或密码不正确。" in resp.content.decode()
+    assert _errors(resp) == {"__all__": [REFUSED]}
+    assert REFUSED in resp.content.decode()
     assert _logged_in_as(client) is None
 
 
-def test_login_page_lock_out(client: Client, tree: Tree) -> None:
-    """After MAX failures the page says the number is locked, even for the right password;
-    when locked_until has passed, log-in works again."""
+def test_login_page_delays_an_address_after_repeated_failures(client: Client, tree: Tree) -> None:
+    """After MAX failures from this browser's address the page says how many seconds to wait,
+    even for the right password; when blocked_until has passed, log-in works again."""
     member = tree.anding_member.user
     for _i in range(settings.SAIDAO_LOGIN_MAX_FAILURES):
         client.post("/accounts/login/", {"phone": member.phone, "password": "wrong-pw-1"})
     resp = client.post("/accounts/login/", {"phone": member.phone, "password": PASSWORD})
     [message] = _errors(resp)["__all__"]
-    assert message.startswith("密码错误次数过多，账号已锁定至 ")
+    assert message.startswith("尝试次数过多，请 ")
+    assert message.endswith(" 秒后再试。")
     assert _logged_in_as(client) is None
-    LoginThrottle.objects.filter(phone=member.phone).update(
-        locked_until=timezone.now() - dt.timedelta(seconds=1)
+    LoginThrottle.objects.filter(key=f"n:{member.phone}@127.0.0.1").update(
+        blocked_until=timezone.now() - dt.timedelta(seconds=1)
     )
     resp = client.post("/accounts/login/", {"phone": member.phone, "password": PASSWORD})
     assert resp.status_code == 302
     assert _logged_in_as(client) == member.pk
 
 
-def test_login_page_imported_account_must_activate(client: Client, tree: Tree) -> None:
-    """An imported account is told to activate first, with a link to the activation page."""
+def test_login_page_imported_account_gets_the_same_refusal_and_a_way_to_activate(
+    client: Client, tree: Tree
+) -> None:
+    """An imported account not yet activated gets the same refusal as a wrong password (it
+    hints at activation without telling that the number was imported), and the page links
+    to the activation page."""
     services.roster_import(
         officer=tree.city_officer,
         organization=tree.courier,
         file=roster_xlsx([["王五", "13912340203", "", ""]]),
     )
     resp = client.post("/accounts/login/", {"phone": "13912340203", "password": "x-1234567"})
-    assert _errors(resp) == {"__all__": ["账号尚未激活，请用工会发给您的激活码激活账号。"]}
+    assert _errors(resp) == {"__all__": [REFUSED]}
     assert "/accounts/activate/" in resp.content.decode()
 
 
@@ -315,7 +319,7 @@ def test_activate_page_sets_the_password_and_logs_in(client: Client, tree: Tree)
 
 
 def test_activate_page_wrong_code(client: Client, tree: Tree) -> None:
-    """A wrong code shows the message and is counted toward the lock-out."""
+    """A wrong code shows the message and is counted toward the delays."""
     code = _imported(tree, "13912340212")
     wrong = f"{(int(code) + 1) % 10**8:08d}"
     resp = client.post(
@@ -323,7 +327,7 @@ def test_activate_page_wrong_code(client: Client, tree: Tree) -> None:
         {"phone": "13912340212", "code": wrong, "password": NEW_PASSWORD, "consent": "on"},
     )
     assert "验证码不正确或已过期，请向工会重新索取。" in _errors(resp)["__all__"]
-    assert LoginThrottle.objects.get(phone="13912340212").failures == 1
+    assert LoginThrottle.objects.get(key="n:13912340212@127.0.0.1").failures == 1
     assert not User.objects.get(phone="13912340212").is_activated
 
 
@@ -370,4 +374,4 @@ def test_delete_page_erases_the_account(client: Client, tree: Tree) -> None:
     assert member.employer == ""
     assert Membership.objects.get(pk=tree.anding_member.pk).left_at is not None
     resp = client.post("/accounts/login/", {"phone": phone, "password": PASSWORD})
-    assert _errors(resp) == {"__all__": ["手机号或密码不正确。"]}
+    assert _errors(resp) == {"__all__": [REFUSED]}

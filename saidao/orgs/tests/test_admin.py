@@ -194,3 +194,24 @@ def test_officer_cannot_delete_own_officer_role_in_admin(client: Client, tree: T
     resp = client.post(f"/admin/orgs/role/{role.pk}/delete/", {"post": "yes"})
     assert resp.status_code == 403
     assert Role.objects.filter(pk=role.pk).exists()
+
+
+def test_a_pending_role_cannot_be_changed_or_accepted_in_admin(
+    officer_client: Client, tree: Tree
+) -> None:
+    """Appointments go through role_grant: in the admin an officer can neither raise a role's
+    kind nor mark an outsider's pending appointment accepted."""
+    role = services.role_grant(
+        actor=tree.city_officer,
+        organization=tree.anding,
+        user=UserFactory.create(),
+        kind=Role.Kind.REVIEWER,
+    )
+    assert role.accepted_at is None
+    url = f"/admin/orgs/role/{role.pk}/change/"
+    assert officer_client.get(url).status_code == 200
+    officer_client.post(
+        url, {"kind": "officer", "accepted_at_0": "2026-01-01", "accepted_at_1": "08:00:00"}
+    )
+    role.refresh_from_db()
+    assert (role.kind, role.accepted_at) == (Role.Kind.REVIEWER, None)

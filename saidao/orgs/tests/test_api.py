@@ -367,17 +367,31 @@ def test_city_officer_moves_within_the_subtree(client: Client, tree: Tree) -> No
 
 
 def test_city_officer_grants_and_lists_roles(client: Client, tree: Tree) -> None:
-    """The officer appoints a reviewer in 安定区 and sees it in the role list; an unknown user
-    is 404."""
+    """The officer appoints a member of 安定区's subtree as reviewer (held at once) and an
+    outsider as reviewer (pending until they accept it under /me/role-invitations); the role
+    list shows both with their state; an unknown user is 404."""
     h = bearer(client, tree.city_officer)
-    user = UserFactory.create()
+    member = tree.anding_member.user
+    outsider = UserFactory.create()
     url = f"/api/v1/orgs/{tree.anding.pk}/roles"
-    r = _post(client, url, h, {"user_id": user.pk, "kind": "reviewer"})
+    r = _post(client, url, h, {"user_id": member.pk, "kind": "reviewer"})
     assert r.status_code == 201
-    assert [(x["user_id"], x["kind"]) for x in client.get(url, headers=h).json()] == [
-        (user.pk, "reviewer")
-    ]
+    assert r.json()["accepted"] is True
+    r = _post(client, url, h, {"user_id": outsider.pk, "kind": "reviewer"})
+    assert r.status_code == 201
+    assert r.json()["accepted"] is False
+    role_id = r.json()["id"]
+    listed = {x["user_id"]: (x["kind"], x["accepted"]) for x in client.get(url, headers=h).json()}
+    assert listed == {member.pk: ("reviewer", True), outsider.pk: ("reviewer", False)}
     assert _post(client, url, h, {"user_id": 10**9, "kind": "reviewer"}).status_code == 404
+
+    mine = bearer(client, outsider)
+    [invitation] = client.get("/api/v1/me/role-invitations", headers=mine).json()
+    assert (invitation["id"], invitation["organization_id"]) == (role_id, tree.anding.pk)
+    r = _post(client, f"/api/v1/me/role-invitations/{role_id}/accept", mine)
+    assert r.status_code == 200, r.content
+    assert r.json()["accepted"] is True
+    assert client.get("/api/v1/me/role-invitations", headers=mine).json() == []
 
 
 # --- the public directory --------------------------------------------------------------

@@ -193,6 +193,26 @@ def test_only_officer_roles_in_approved_organizations_give_scope(tree: Tree) -> 
     assert selectors.user_is_officer(user=early) is False
 
 
+def test_pending_roles_give_no_scope(tree: Tree) -> None:
+    """A role not yet accepted (accepted_at empty) counts for nothing: no officer scope, no
+    reviewer paths, not among the roles held; it is listed as an invitation instead."""
+    user = UserFactory.create()
+    officer = Role.objects.create(
+        organization=tree.dingxi, user=user, kind=Role.Kind.OFFICER, accepted_at=None
+    )
+    Role.objects.create(
+        organization=tree.anding, user=user, kind=Role.Kind.REVIEWER, accepted_at=None
+    )
+    assert selectors.officer_paths(user=_fresh(user)) == []
+    assert selectors.role_paths(user=_fresh(user), kinds=(Role.Kind.REVIEWER,)) == []
+    assert selectors.user_is_officer(user=_fresh(user)) is False
+    assert selectors.role_held_paths(user=user) == []
+    assert len(selectors.role_invitations_pending(user=user)) == 2
+    services.role_accept(user=user, role=officer)
+    assert selectors.officer_paths(user=_fresh(user)) == [tree.dingxi.path]
+    assert selectors.role_held_paths(user=user) == [(tree.dingxi.path, Role.Kind.OFFICER)]
+
+
 def test_scope_q_of_no_paths_matches_nothing(tree: Tree) -> None:
     """An empty list of subtrees selects no rows."""
     assert not Organization.objects.filter(selectors.scope_q([])).exists()

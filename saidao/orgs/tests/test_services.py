@@ -413,19 +413,59 @@ def test_the_root_cannot_move(tree: Tree) -> None:
 
 
 def test_an_officer_grants_roles_inside_scope_only(tree: Tree) -> None:
-    """定西's officer appoints a reviewer in 安定区 (audited) but not in 东营."""
-    user = UserFactory.create()
+    """定西's officer appoints a member of 安定区's subtree as reviewer in 安定区 (held at once,
+    audited) but appoints nobody in 东营."""
+    user = tree.anding_member.user
     role = services.role_grant(
         actor=tree.city_officer, organization=tree.anding, user=user, kind=Role.Kind.REVIEWER
     )
     assert (role.organization_id, role.granted_by_id) == (tree.anding.pk, tree.city_officer.pk)
+    assert role.accepted_at is not None
     assert _audit("role.grant", role).data == {"kind": "reviewer"}
+    assert selectors.role_paths(user=_fresh(user), kinds=(Role.Kind.REVIEWER,)) == [
+        tree.anding.path
+    ]
     with pytest.raises(OutsideScope):
         services.role_grant(
             actor=tree.city_officer, organization=tree.dongying, user=user, kind="reviewer"
         )
     with pytest.raises(InvalidInput):
         services.role_grant(actor=tree.city_officer, organization=tree.anding, user=user, kind="x")
+
+
+def test_appointing_an_outsider_waits_for_their_acceptance(tree: Tree) -> None:
+    """Somebody who is not a current member of the organization's subtree (here a member of
+    东营) gets a pending role, audited as an invitation, that grants nothing until they
+    accept it themselves."""
+    user = tree.dongying_member.user
+    role = services.role_grant(
+        actor=tree.city_officer, organization=tree.anding, user=user, kind=Role.Kind.OFFICER
+    )
+    assert role.accepted_at is None
+    assert _audit("role.invite", role).data == {"kind": "officer"}
+    assert not AuditEntry.objects.filter(action="role.grant").exists()
+    assert selectors.officer_paths(user=_fresh(user)) == []
+    assert list(selectors.role_invitations_pending(user=user)) == [role]
+
+    with pytest.raises(NotFound):  # nobody accepts for another
+        services.role_accept(user=tree.city_officer, role=role)
+    accepted = services.role_accept(user=user, role=role)
+    assert accepted.accepted_at is not None
+    assert _audit("role.accept", role).actor_id == user.pk
+    assert selectors.officer_paths(user=_fresh(user)) == [tree.anding.path]
+    assert list(selectors.role_invitations_pending(user=user)) == []
+
+
+def test_an_outsider_may_decline_an_appointment(tree: Tree) -> None:
+    """Declining a pending role removes it (audited); it never granted anything."""
+    user = UserFactory.create()
+    role = services.role_grant(
+        actor=tree.city_officer, organization=tree.anding, user=user, kind=Role.Kind.JUDGE
+    )
+    assert role.accepted_at is None
+    services.role_decline(user=user, role=role)
+    assert not Role.objects.filter(pk=role.pk).exists()
+    assert AuditEntry.objects.get(action="role.decline").actor_id == user.pk
 
 
 def test_granting_the_same_role_twice_keeps_one_row(tree: Tree) -> None:
