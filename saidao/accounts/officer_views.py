@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from saidao.core.errors import NotFound, OutsideScope, SaidaoError
 from saidao.core.forms import form_add_error
+from saidao.core.imports import import_goes_background
 from saidao.orgs import selectors as org_selectors
 from saidao.orgs.forms import InviteForm, RejectForm
 from saidao.orgs.models import Organization
@@ -128,10 +129,12 @@ def roster_import(request: HttpRequest, org_id: int) -> HttpResponse:
     form = RosterForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
         try:
-            result = services.roster_import(
-                officer=officer, organization=org, file=form.cleaned_data["file"]
-            )
+            if import_goes_background(upload):
+                job = services.roster_import_start(officer=officer, organization=org, file=upload)
+                return redirect(reverse("core:import_job", args=[job.pk]))
+            result = services.roster_import(officer=officer, organization=org, file=upload)
         except SaidaoError as e:
             form_add_error(form, e)
     return render(

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from saidao.core.sheets import Sheet, SheetErrors, cell_text, xlsx_bytes
+from saidao.core.sheets import (
+    Sheet,
+    SheetErrors,
+    SheetReader,
+    SheetRefused,
+    cell_text,
+    sheet_open,
+    xlsx_bytes,
+)
 
 from .phones import is_mobile, normalize_phone
 
@@ -32,32 +39,43 @@ class RosterParse(SheetErrors):
     rows: list[RosterRow] = field(default_factory=list)
 
 
-def roster_parse(file: IO[bytes]) -> RosterParse:
-    """Parse every row, collecting every error with its row and column; saves nothing."""
+def roster_parse(file: IO[bytes], *, progress: Callable[[int], None] | None = None) -> RosterParse:
+    """Parse every row, collecting every error with its row and column; saves nothing.
+    ``progress`` is told how many rows have been read, now and then."""
     result = RosterParse()
+    too_many = _("名册最多 %(n)d 行，请拆分后分批导入。") % {"n": MAX_ROWS}
     try:
-        wb = load_workbook(file, read_only=True, data_only=True)
-    except Exception:
-        result.error(0, "", _("无法读取文件，请上传 .xlsx 格式的名册（可先下载模板）。"))
+        with sheet_open(
+            file, errors=result, max_rows=MAX_ROWS, too_many=too_many, progress=progress
+        ) as sheet:
+            _rows_parse(sheet, result, too_many)
+    except SheetRefused as e:
+        result = RosterParse()
+        message = e.message or _("无法读取文件，请上传 .xlsx 格式的名册（可先下载模板）。")
+        result.error(0, "", message)
         return result
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    header = [cell_text(v) for v in next(rows, ())]
+    if not result.rows and not result.errors:
+        result.error(2, "", _("名册中没有数据行。"))
+    return result
+
+
+def _rows_parse(sheet: SheetReader, result: RosterParse, too_many: str) -> None:
+    header = [cell_text(v) for v in sheet.header]
     missing = [c for c in ROSTER_COLUMNS if c not in header]
     if missing:
         result.error(
             1, "", _("第一行缺少列：%(cols)s。请使用模板的表头。") % {"cols": "、".join(missing)}
         )
-        return result
+        return
     index = {name: header.index(name) for name in ROSTER_COLUMNS}
     letters = {name: get_column_letter(i + 1) for name, i in index.items()}
     seen: dict[str, int] = {}
-    for n, values in enumerate(rows, start=2):
-        cells = {name: cell_text(values[i]) if i < len(values) else "" for name, i in index.items()}
+    for n, values in sheet.rows():
+        cells = {name: cell_text(values[i]) for name, i in index.items()}
         if not any(cells.values()):
             continue
         if n - 1 > MAX_ROWS:
-            result.error(n, "", _("名册最多 %(n)d 行，请拆分后分批导入。") % {"n": MAX_ROWS})
+            result.error(n, "", too_many)
             break
         name, phone = cells["姓名"], normalize_phone(cells["手机号"])
         if not name:
@@ -81,10 +99,6 @@ def roster_parse(file: IO[bytes]) -> RosterParse:
         if len(name) > 50:
             result.error(n, f"{letters['姓名']}（姓名）", _("姓名不能超过 50 个字。"))
         result.rows.append(RosterRow(n, name, phone, cells["工作单位"], cells["岗位"]))
-    wb.close()
-    if not result.rows and not result.errors:
-        result.error(2, "", _("名册中没有数据行。"))
-    return result
 
 
 def roster_workbook(rows: Iterable[Sequence[Any]], *, header: tuple[str, ...]) -> bytes:

@@ -4,17 +4,26 @@ reason, and nothing saved unless the whole file is right."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from saidao.accounts.phones import mask_phone, normalize_phone
 from saidao.core.errors import SaidaoError
-from saidao.core.sheets import Sheet, SheetErrors, cell_text, xlsx_bytes
+from saidao.core.imports import ImportProgress
+from saidao.core.sheets import (
+    Sheet,
+    SheetErrors,
+    SheetReader,
+    SheetRefused,
+    cell_text,
+    sheet_open,
+    xlsx_bytes,
+)
 
 from .errors import ImportInvalid
 from .models import Competition, Indicator, Participant, Period, Report
@@ -89,19 +98,38 @@ def _participant_of(
     return p, where, None
 
 
-def reports_parse(*, actor: Any, competition: Competition, file: IO[bytes]) -> ImportParse:
-    """Check every row against the competition; saves nothing."""
+def reports_parse(
+    *,
+    actor: Any,
+    competition: Competition,
+    file: IO[bytes],
+    progress: Callable[[int], None] | None = None,
+) -> ImportParse:
+    """Check every row against the competition; saves nothing. ``progress`` is told how many
+    rows have been read, now and then."""
+    result = ImportParse()
+    too_many = _("最多 %(n)d 行，请拆分后分批导入。") % {"n": MAX_ROWS}
+    try:
+        with sheet_open(
+            file, errors=result, max_rows=MAX_ROWS, too_many=too_many, progress=progress
+        ) as sheet:
+            _rows_parse(sheet, result, actor, competition, too_many)
+    except SheetRefused as e:
+        result = ImportParse()
+        message = e.message or _("无法读取文件，请上传 .xlsx 格式的填报表（可先下载模板）。")
+        result.error(0, "", message)
+        return result
+    if not result.rows and not result.errors:
+        result.error(2, "", _("文件中没有数据行。"))
+    return result
+
+
+def _rows_parse(
+    sheet: SheetReader, result: ImportParse, actor: Any, competition: Competition, too_many: str
+) -> None:
     from .selectors import user_can_report
 
-    result = ImportParse()
-    try:
-        wb = load_workbook(file, read_only=True, data_only=True)
-    except Exception:
-        result.error(0, "", _("无法读取文件，请上传 .xlsx 格式的填报表（可先下载模板）。"))
-        return result
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    header = [cell_text(v) for v in next(rows, ())]
+    header = [cell_text(v) for v in sheet.header]
     by_unit = competition.participant_kind == Competition.ParticipantKind.UNIT
     # A person is named by the code or the phone number (either column, or both).
     names = (UNIT_CODE,) if by_unit else (PERSON_CODE, PERSON_PHONE)
@@ -114,8 +142,7 @@ def reports_parse(*, actor: Any, competition: Competition, file: IO[bytes]) -> I
         result.error(
             1, "", _("第一行缺少列：%(cols)s。请使用模板的表头。") % {"cols": "、".join(missing)}
         )
-        wb.close()
-        return result
+        return
     index = {name: header.index(name) for name in (*keys, *COLUMNS)}
     col = {name: f"{get_column_letter(i + 1)}（{name}）" for name, i in index.items()}
     participants = list(
@@ -132,12 +159,12 @@ def reports_parse(*, actor: Any, competition: Competition, file: IO[bytes]) -> I
     }
     allowed: dict[int, bool] = {}
     seen: dict[tuple[int, int, int], int] = {}
-    for n, values in enumerate(rows, start=2):
-        cells = {name: values[i] if i < len(values) else None for name, i in index.items()}
+    for n, values in sheet.rows():
+        cells = {name: values[i] for name, i in index.items()}
         if not any(cell_text(v) for v in cells.values()):
             continue
         if n - 1 > MAX_ROWS:
-            result.error(n, "", _("最多 %(n)d 行，请拆分后分批导入。") % {"n": MAX_ROWS})
+            result.error(n, "", too_many)
             break
         p, where, problem = _participant_of(cells, col, by_code, by_phone)
         ok = problem is None
@@ -209,20 +236,27 @@ def reports_parse(*, actor: Any, competition: Competition, file: IO[bytes]) -> I
             result.rows.append(
                 ImportRow(n, p, ind, period, raw, unit, cell_text(cells["备注"])[:200])
             )
-    wb.close()
-    if not result.rows and not result.errors:
-        result.error(2, "", _("文件中没有数据行。"))
-    return result
 
 
 def reports_import(
-    *, actor: Any, competition: Competition, file: IO[bytes], submit: bool = False
+    *,
+    actor: Any,
+    competition: Competition,
+    file: IO[bytes],
+    submit: bool = False,
+    progress: ImportProgress | None = None,
 ) -> Any:
     """Save every row as the participants' reports (drafts, or submitted when ``submit``);
-    ImportInvalid listing every error, and nothing saved, otherwise."""
+    ImportInvalid listing every error, and nothing saved, otherwise. ``progress`` (a
+    background job's) is told how far the reading and the saving are."""
     from .services import ImportResult, report_save, report_submit
 
-    parsed = reports_parse(actor=actor, competition=competition, file=file)
+    parsed = reports_parse(
+        actor=actor,
+        competition=competition,
+        file=file,
+        progress=progress.reading if progress else None,
+    )
     if parsed.errors:
         raise ImportInvalid(detail={"errors": parsed.errors})
     groups: dict[tuple[int, int], list[ImportRow]] = defaultdict(list)
@@ -232,7 +266,9 @@ def reports_import(
     reports: list[Report] = []
     try:
         with transaction.atomic():
-            for rows in groups.values():
+            for i, rows in enumerate(groups.values(), start=1):
+                if progress is not None:
+                    progress.saving(i, len(groups))
                 first = rows[0]
                 try:
                     report = report_save(

@@ -1,21 +1,29 @@
-"""What every spreadsheet import shares: errors kept with their row and column, and cells read
-as the text a person typed; and the one writer of every export, which keeps text as text."""
+"""What every spreadsheet import shares: errors kept with their row and column, cells read as the
+text a person typed, and the one reader of uploads, bounded in memory and time whatever the file
+holds; and the one writer of every export, which keeps text as text."""
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import datetime
 import io
 import re
-from collections.abc import Iterable, Sequence
+import struct
+import zipfile
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
+from django.conf import settings
 from django.utils import timezone
-from openpyxl import Workbook
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 
 @dataclass
@@ -37,6 +45,322 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
+
+
+# --- reading -----------------------------------------------------------------------------------
+# Every import reads through ``sheet_open``: a spreadsheet is someone else's file, so nothing in it
+# decides how much memory or time the server spends. The archive is measured before any XML is
+# parsed, rows are streamed and never wider than the header, the row cap stops the reading, and a
+# cell longer than any real one is refused. Each limit is a setting so tests can lower it.
+
+LIMITS: dict[str, int] = {
+    # The upload itself.
+    "SAIDAO_SHEET_MAX_FILE_BYTES": 20 * 1024 * 1024,
+    # An .xlsx is a zip: what its members declare they hold once uncompressed.
+    "SAIDAO_SHEET_MAX_UNCOMPRESSED_BYTES": 96 * 1024 * 1024,
+    "SAIDAO_SHEET_MAX_MEMBER_BYTES": 64 * 1024 * 1024,
+    "SAIDAO_SHEET_MAX_MEMBERS": 2000,
+    # Real spreadsheet XML compresses modestly; padding and repeated cells, by orders of magnitude.
+    "SAIDAO_SHEET_MAX_RATIO": 100,
+    "SAIDAO_SHEET_RATIO_FROM_BYTES": 1024 * 1024,
+    "SAIDAO_SHEET_MAX_COLUMNS": 100,
+    "SAIDAO_SHEET_MAX_CELL_CHARS": 10000,
+    # A CSV line, and so a row however many fields it splits into; below the csv module's own
+    # field limit, which would fail with a less clear message.
+    "SAIDAO_SHEET_MAX_LINE_CHARS": 100_000,
+    # Files holding more than this (uncompressed) are imported by a background job.
+    "SAIDAO_IMPORT_BACKGROUND_BYTES": 1024 * 1024,
+    # How often (in rows) a running import reports its progress.
+    "SAIDAO_IMPORT_PROGRESS_EVERY": 500,
+}
+
+
+def sheet_limit(name: str) -> int:
+    """A reading limit: the setting of that name, else the default in ``LIMITS``."""
+    value: int = getattr(settings, name, LIMITS[name])
+    return value
+
+
+class SheetRefused(Exception):
+    """The file is not read at all. ``message`` says why (too large, a compression bomb), or is
+    empty when the file is simply not a spreadsheet: the caller then names the file it expects."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _megabytes(limit: str) -> int:
+    return max(1, round(sheet_limit(limit) / (1024 * 1024)))
+
+
+def _too_large() -> SheetRefused:
+    return SheetRefused(
+        _("文件过大（超过 %(mb)d MB），请拆分后分批导入。")
+        % {"mb": _megabytes("SAIDAO_SHEET_MAX_FILE_BYTES")}
+    )
+
+
+def _bomb() -> SheetRefused:
+    return SheetRefused(
+        _(
+            "文件解压后内容过多或压缩比异常（上限 %(mb)d MB），请删除多余的内容"
+            "（如大片空白行、图片）或拆分后分批导入。"
+        )
+        % {"mb": _megabytes("SAIDAO_SHEET_MAX_UNCOMPRESSED_BYTES")}
+    )
+
+
+def _file_size(file: IO[bytes]) -> int:
+    file.seek(0, io.SEEK_END)
+    size = file.tell()
+    file.seek(0)
+    return size
+
+
+_EOCD = b"PK\x05\x06"
+
+
+def _central_directory(file: IO[bytes], size: int) -> tuple[int, int]:
+    """The number of members and the size of the central directory, read from the zip's last
+    record before ``zipfile`` builds an object for each member."""
+    tail = min(size, 22 + 0xFFFF)
+    file.seek(size - tail)
+    data = file.read(tail)
+    file.seek(0)
+    at = data.rfind(_EOCD)
+    if at < 0 or len(data) - at < 22:
+        raise SheetRefused()
+    entries, directory = struct.unpack("<HI", data[at + 10 : at + 16])
+    return entries, directory
+
+
+def archive_check(file: IO[bytes]) -> int:
+    """Measure an .xlsx before anything parses it and return what it holds uncompressed; raise
+    ``SheetRefused`` when it is not a zip, or holds too much, or compresses like a bomb.
+
+    The sizes are the ones the archive declares: ``zipfile`` never returns more than a member's
+    declared size (and fails on its checksum), so a lying header cannot make openpyxl read more.
+    """
+    size = _file_size(file)
+    if size > sheet_limit("SAIDAO_SHEET_MAX_FILE_BYTES"):
+        raise _too_large()
+    if file.read(4) != b"PK\x03\x04":
+        file.seek(0)
+        raise SheetRefused()
+    file.seek(0)
+    entries, directory = _central_directory(file, size)
+    if directory > size:
+        raise SheetRefused()
+    if entries > sheet_limit("SAIDAO_SHEET_MAX_MEMBERS"):
+        raise _bomb()
+    try:
+        with zipfile.ZipFile(file) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise SheetRefused() from exc
+    finally:
+        file.seek(0)
+    total = 0
+    ratio, ratio_from = (
+        sheet_limit("SAIDAO_SHEET_MAX_RATIO"),
+        sheet_limit("SAIDAO_SHEET_RATIO_FROM_BYTES"),
+    )
+    for m in members:
+        total += m.file_size
+        if m.file_size > sheet_limit("SAIDAO_SHEET_MAX_MEMBER_BYTES"):
+            raise _bomb()
+        if m.file_size > ratio_from and m.file_size > ratio * max(m.compress_size, 1):
+            raise _bomb()
+    if total > sheet_limit("SAIDAO_SHEET_MAX_UNCOMPRESSED_BYTES"):
+        raise _bomb()
+    return total
+
+
+def is_csv(file: IO[bytes], filename: str = "") -> bool:
+    """Whether an upload is read as CSV: named .csv, or anything that is not a zip."""
+    if filename.lower().endswith(".csv"):
+        return True
+    start = file.read(4)
+    file.seek(0)
+    return start[:2] != b"PK"
+
+
+def sheet_size(file: IO[bytes], *, filename: str = "", csv_ok: bool = False) -> int:
+    """What reading the file means, in bytes: an .xlsx's uncompressed size, a CSV's size. Raises
+    ``SheetRefused`` as ``archive_check`` does, so a bomb is refused before it is stored."""
+    if csv_ok and is_csv(file, filename):
+        size = _file_size(file)
+        if size > sheet_limit("SAIDAO_SHEET_MAX_FILE_BYTES"):
+            raise _too_large()
+        return size
+    return archive_check(file)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+@dataclass
+class SheetReader:
+    """The first worksheet (or the CSV) of an upload: ``header`` is the first row up to its last
+    filled cell; ``rows()`` yields ``(row number, values)`` for every row with anything in the
+    header's columns, each exactly as wide as the header."""
+
+    header: tuple[Any, ...]
+    _rows: Iterator[tuple[Any, ...]]
+    errors: SheetErrors
+    max_rows: int
+    too_many: str
+    progress: Callable[[int], None] | None = None
+    rows_read: int = 0
+
+    def rows(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        """Stop, with ``too_many`` as the error of that row, once more rows than ``max_rows``
+        (blank ones included, up to as many again) have been read: a file never makes the
+        server read past its cap. The caller's own count of filled rows usually stops first."""
+        width = len(self.header)
+        cap = 2 * self.max_rows + 1
+        longest = sheet_limit("SAIDAO_SHEET_MAX_CELL_CHARS")
+        every = max(sheet_limit("SAIDAO_IMPORT_PROGRESS_EVERY"), 1)
+        labels = [
+            f"{get_column_letter(i + 1)}（{cell_text(v)}）" for i, v in enumerate(self.header)
+        ]
+        n = 1
+        while True:
+            try:
+                raw = next(self._rows)
+            except StopIteration:
+                return
+            except SheetRefused:
+                raise
+            except Exception as exc:  # a damaged file: bad XML, a broken zip, a bad encoding
+                raise SheetRefused() from exc
+            n += 1
+            self.rows_read += 1
+            if self.progress is not None and self.rows_read % every == 0:
+                self.progress(self.rows_read)
+            if n > cap:
+                self.errors.error(n, "", self.too_many)
+                return
+            values = tuple(raw[:width]) + (None,) * (width - len(raw))
+            if all(_blank(v) for v in values):
+                continue
+            if any(isinstance(v, str) and len(v) > longest for v in values):
+                kept = []
+                for i, v in enumerate(values):
+                    if isinstance(v, str) and len(v) > longest:
+                        self.errors.error(
+                            n,
+                            labels[i],
+                            _("内容超过 %(n)d 个字，请删减后重新导入。") % {"n": longest},
+                        )
+                        v = None
+                    kept.append(v)
+                values = tuple(kept)
+            yield n, values
+
+
+def _header(first: Sequence[Any]) -> tuple[Any, ...]:
+    cells = list(first[: sheet_limit("SAIDAO_SHEET_MAX_COLUMNS")])
+    while cells and _blank(cells[-1]):
+        cells.pop()
+    return tuple(cells)
+
+
+def _xlsx_rows(file: IO[bytes]) -> Generator[Iterator[tuple[Any, ...]]]:
+    archive_check(file)
+    try:
+        wb = load_workbook(file, read_only=True, data_only=True)
+    except Exception as exc:
+        raise SheetRefused() from exc
+    try:
+        ws = wb.worksheets[0]
+        if not isinstance(ws, ReadOnlyWorksheet):  # a chartsheet first
+            raise SheetRefused()
+        # The <dimension> tag is the file's word for its size: openpyxl would pad every row to
+        # it. Forget it, and never read past the header's columns.
+        ws.reset_dimensions()
+        widest = sheet_limit("SAIDAO_SHEET_MAX_COLUMNS")
+        try:
+            head = next(ws.iter_rows(max_row=1, max_col=widest, values_only=True), ())
+        except Exception as exc:  # bad XML
+            raise SheetRefused() from exc
+        header = _header(head)
+        body = ws.iter_rows(min_row=2, max_col=max(len(header), 1), values_only=True)
+        yield iter([header])
+        yield body
+    finally:
+        wb.close()
+
+
+def _csv_lines(file: IO[bytes]) -> Generator[str]:
+    """The lines of a UTF-8 (or GB18030, as Excel saves CSV in China) file, decoded as they are
+    read; a line longer than any real row is refused rather than held."""
+    encoding = "utf-8-sig"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for chunk in iter(lambda: file.read(64 * 1024), b""):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        encoding = "gb18030"
+    file.seek(0)
+    longest = sheet_limit("SAIDAO_SHEET_MAX_LINE_CHARS")
+    text = io.TextIOWrapper(file, encoding=encoding, newline="")
+    try:
+        while line := text.readline(longest + 1):
+            if len(line) > longest:
+                raise SheetRefused(
+                    _("一行超过 %(n)d 个字，请检查文件后重新导入。") % {"n": longest}
+                )
+            yield line
+    finally:
+        text.detach()
+
+
+def _csv_rows(file: IO[bytes]) -> Generator[Iterator[tuple[Any, ...]]]:
+    size = _file_size(file)
+    if size > sheet_limit("SAIDAO_SHEET_MAX_FILE_BYTES"):
+        raise _too_large()
+    lines = _csv_lines(file)
+    rows = (tuple(csv_text(v) for v in row) for row in csv.reader(lines))
+    try:
+        try:
+            first = next(rows, ())
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise SheetRefused() from exc
+        yield iter([_header(first)])
+        yield rows
+    finally:
+        lines.close()
+
+
+@contextlib.contextmanager
+def sheet_open(
+    file: IO[bytes],
+    *,
+    errors: SheetErrors,
+    max_rows: int,
+    too_many: str,
+    filename: str = "",
+    csv_ok: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[SheetReader]:
+    """Open an upload for reading: an .xlsx in openpyxl's read-only mode after ``archive_check``
+    (or a CSV, streamed, when ``csv_ok``). Raises ``SheetRefused`` when it cannot be read, here
+    or later from ``rows()`` when the file turns out to be damaged."""
+    file.seek(0)
+    parts = _csv_rows(file) if csv_ok and is_csv(file, filename) else _xlsx_rows(file)
+    try:
+        header = next(next(parts))
+        body = next(parts)
+    except StopIteration as exc:
+        raise SheetRefused() from exc
+    try:
+        yield SheetReader(header, body, errors, max_rows, too_many, progress)
+    finally:
+        parts.close()
 
 
 # --- writing -----------------------------------------------------------------------------------

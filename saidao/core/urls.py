@@ -6,4 +6,5 @@ app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("privacy/", views.privacy, name="privacy"),
+    path("imports/<int:pk>/", views.import_job, name="import_job"),
 ]

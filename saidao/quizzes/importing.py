@@ -8,20 +8,25 @@ it returns every row or every error with its row, column and reason.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from saidao.core.sheets import Sheet, SheetErrors, csv_bytes, csv_text, xlsx_bytes
+from saidao.core.sheets import (
+    Sheet,
+    SheetErrors,
+    SheetReader,
+    SheetRefused,
+    csv_bytes,
+    sheet_open,
+    xlsx_bytes,
+)
 
 from .models import LETTERS, Difficulty, QuestionKind
 
@@ -173,58 +178,58 @@ class QuestionParse(SheetErrors):
     questions: list[ParsedQuestion] = field(default_factory=list)
 
 
-def _rows_xlsx(data: bytes) -> Iterator[tuple[Any, ...]]:
-    wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
-        yield from wb.worksheets[0].iter_rows(values_only=True)
-    finally:
-        wb.close()
-
-
-def _rows_csv(data: bytes) -> Iterator[tuple[Any, ...]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            decoded = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        for row in csv.reader(io.StringIO(decoded, newline="")):
-            yield tuple(csv_text(v) for v in row)
-        return
-    raise ValueError("undecodable")
-
-
-def _is_xlsx(data: bytes, filename: str) -> bool:
-    if filename.lower().endswith(".csv"):
-        return False
-    return data[:2] == b"PK"  # a zip container
-
-
 def questions_parse(
-    file: IO[bytes], *, filename: str = "", existing: set[str] | None = None
+    file: IO[bytes],
+    *,
+    filename: str = "",
+    existing: set[str] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> QuestionParse:
     """Check every row of an .xlsx or CSV question file, collecting every error.
 
     ``existing`` holds the fingerprints already in the bank, so a duplicate of a question there
-    is an error too.
+    is an error too. ``progress`` is told how many rows have been read, now and then.
     """
     result = QuestionParse()
-    data = file.read()
+    too_many = _("一次最多导入 %(n)d 道题，请拆分后分批导入。") % {"n": MAX_ROWS}
     try:
-        rows = list(_rows_xlsx(data) if _is_xlsx(data, filename) else _rows_csv(data))
-    except Exception:
-        result.error(0, "", _("无法读取文件，请上传 .xlsx 或 CSV 格式的题库（可先下载模板）。"))
+        with sheet_open(
+            file,
+            errors=result,
+            max_rows=MAX_ROWS,
+            too_many=too_many,
+            filename=filename,
+            csv_ok=True,
+            progress=progress,
+        ) as sheet:
+            _rows_parse(sheet, result, existing or set(), too_many)
+    except SheetRefused as e:
+        result = QuestionParse()
+        result.error(
+            0,
+            "",
+            e.message or _("无法读取文件，请上传 .xlsx 或 CSV 格式的题库（可先下载模板）。"),
+        )
         return result
-    if not rows:
+    if not result.questions and not result.errors:
+        result.error(2, "", _("文件中没有题目。"))
+    return result
+
+
+def _rows_parse(
+    sheet: SheetReader, result: QuestionParse, existing: set[str], too_many: str
+) -> None:
+    if not sheet.header and next(sheet.rows(), None) is None:
         result.error(1, "", _("文件是空的。"))
-        return result
-    header = [_nfkc(text(v)).replace(" ", "") for v in rows[0]]
+        return
+    header = [_nfkc(text(v)).replace(" ", "") for v in sheet.header]
     # NFKC turns 选项Ａ into 选项A, so a full-width header still matches.
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         result.error(
             1, "", _("第一行缺少列：%(cols)s。请使用模板的表头。") % {"cols": "、".join(missing)}
         )
-        return result
+        return
     index = {name: header.index(name) for name in (*COLUMNS, *OPTIONAL_COLUMNS) if name in header}
     letters = {name: get_column_letter(i + 1) for name, i in index.items()}
 
@@ -232,13 +237,12 @@ def questions_parse(
         return f"{letters.get(name, '?')}（{name}）"
 
     seen: dict[str, int] = {}
-    existing = existing or set()
-    for n, values in enumerate(rows[1:], start=2):
-        cells = {name: text(values[i]) if i < len(values) else "" for name, i in index.items()}
+    for n, values in sheet.rows():
+        cells = {name: text(values[i]) for name, i in index.items()}
         if not any(cells.values()):
             continue  # a blank row
         if len(result.questions) + 1 > MAX_ROWS:
-            result.error(n, "", _("一次最多导入 %(n)d 道题，请拆分后分批导入。") % {"n": MAX_ROWS})
+            result.error(n, "", too_many)
             break
         before = len(result.errors)
         kind = kind_parse(cells.get("题型", ""))
@@ -318,9 +322,6 @@ def questions_parse(
                     fingerprint=print_,
                 )
             )
-    if not result.questions and not result.errors:
-        result.error(2, "", _("文件中没有题目。"))
-    return result
 
 
 def question_row(

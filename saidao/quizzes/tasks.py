@@ -1,4 +1,5 @@
-"""Background work of contests; imported by QuizzesConfig.ready and Celery's autodiscovery.
+"""Background work of contests (and large question imports); imported by QuizzesConfig.ready
+and Celery's autodiscovery.
 
 Attempts whose deadline plus grace has passed are handed in with what was saved by
 ``quizzes.attempts_expire``. It runs periodically: from Celery beat when scaled (the schedule
@@ -13,14 +14,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection
 
+from saidao.core.imports import ImportProgress, import_job_run
+from saidao.core.models import ImportJob
 from saidao.core.tasks import task
 
 from .models import Attempt
-from .services import attempts_expire, question_usage_write
+from .services import attempts_expire, question_usage_write, questions_import
 
 log = logging.getLogger(__name__)
 SWEEP_EVERY_S = 15.0
@@ -32,6 +36,26 @@ _lock = threading.Lock()
 @task(name="quizzes.attempts_expire", retries=2, backoff_s=5.0)
 def attempts_expire_task() -> int:
     return attempts_expire()
+
+
+QUESTIONS_IMPORT_TASK = "quizzes.questions_import"
+
+
+def _questions_run(job: ImportJob, file: IO[bytes], progress: ImportProgress) -> dict[str, Any]:
+    questions = questions_import(
+        actor=job.created_by,
+        organization=job.organization,
+        file=file,
+        filename=job.params.get("filename", ""),
+        progress=progress,
+    )
+    return {"imported": len(questions)}
+
+
+@task(name=QUESTIONS_IMPORT_TASK, retries=0)
+def questions_import_job(*, job_id: int) -> None:
+    """A large question file, imported by a background job (see ``saidao.core.imports``)."""
+    import_job_run(job_id=job_id, run=_questions_run)
 
 
 def _sweep_forever() -> None:

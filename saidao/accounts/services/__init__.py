@@ -28,6 +28,7 @@ from .membership import (
     membership_invitation_decline,
     membership_join,
     roster_import,
+    roster_import_start,
 )
 from .notices import account_notice_record, account_notices_take
 from .sign_in import (
@@ -70,6 +71,7 @@ __all__ = [
     "phone_code_use",
     "profile_update",
     "roster_import",
+    "roster_import_start",
     "sign_outs_everywhere",
     "user_delete",
     "user_signup",

@@ -5,13 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from saidao.core import clock
 from saidao.core.errors import InvalidInput, NotFound, OutsideScope
+from saidao.core.imports import ImportProgress, import_job_create
+from saidao.core.models import ImportJob
 from saidao.core.services import audit_record
+from saidao.core.tasks import enqueue
 from saidao.orgs.models import Organization
 from saidao.orgs.selectors import invite_code_get, officer_paths, path_in_scope
 from saidao.orgs.services import invite_code_check
@@ -118,22 +122,31 @@ def _invite(*, user: User, organization: Organization, officer: User) -> None:
     )
 
 
+def _roster_import_check(*, officer: User, organization: Organization) -> None:
+    if not path_in_scope(path=organization.path, paths=officer_paths(user=officer)):
+        raise OutsideScope(detail={"organization": organization.pk})
+    if not organization.is_approved:
+        raise InvalidInput(_("组织通过审批后才能导入名册。"))
+
+
 @transaction.atomic
 def roster_import(
-    *, officer: User, organization: Organization, file: IO[bytes]
+    *,
+    officer: User,
+    organization: Organization,
+    file: IO[bytes],
+    progress: ImportProgress | None = None,
 ) -> RosterImportResult:
     """Import a roster into ``organization``: all rows or none.
 
     New numbers become accounts that wait for activation with a one-time code, created by this
     organization. A number that already has an account is invited, and joins only if its owner
     accepts: an import never makes anybody's existing account a member, and its answer never
-    tells where else a number is a member.
+    tells where else a number is a member. ``progress`` (a background job's) is told how far
+    the reading and the saving are.
     """
-    if not path_in_scope(path=organization.path, paths=officer_paths(user=officer)):
-        raise OutsideScope(detail={"organization": organization.pk})
-    if not organization.is_approved:
-        raise InvalidInput(_("组织通过审批后才能导入名册。"))
-    parsed = roster_parse(file)
+    _roster_import_check(officer=officer, organization=organization)
+    parsed = roster_parse(file, progress=progress.reading if progress else None)
     unreadable = [e["message"] for e in parsed.errors if e["row"] == 0]
     if unreadable:  # not an .xlsx at all: one message on the file, not "row 0"
         raise RosterInvalid(unreadable[0], detail={"fields": {"file": unreadable}})
@@ -147,7 +160,9 @@ def roster_import(
         ).values_list("user_id", flat=True)
     )
     result = RosterImportResult()
-    for r in parsed.rows:
+    for i, r in enumerate(parsed.rows, start=1):
+        if progress is not None:
+            progress.saving(i, len(parsed.rows))
         u = existing.get(r.phone)
         if u is None:
             u = User.objects.create_user(
@@ -183,3 +198,18 @@ def roster_import(
         },
     )
     return result
+
+
+def roster_import_start(
+    *, officer: User, organization: Organization, file: UploadedFile[Any]
+) -> ImportJob:
+    """Import a large roster in the background (``roster_import`` run by a task); the job
+    reports its progress, then the same result or the same errors."""
+    from ..tasks import ROSTER_IMPORT_TASK
+
+    _roster_import_check(officer=officer, organization=organization)
+    job = import_job_create(
+        kind=ImportJob.Kind.ROSTER, organization=organization, actor=officer, file=file
+    )
+    enqueue(ROSTER_IMPORT_TASK, job_id=job.pk)
+    return job
