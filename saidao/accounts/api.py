@@ -8,9 +8,12 @@ from django.contrib.auth import logout, update_session_auth_hash
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import HttpBearer
+from ninja.security import SessionAuth as NinjaSessionAuth
 
+from saidao.core.api import ImportJobOut, import_job_out
+from saidao.core.api_types import Id, paged
+from saidao.core.imports import import_goes_background
 from saidao.orgs.models import Organization
 from saidao.orgs.selectors import officer_paths, organization_get_for_officer
 from saidao.regions.models import Region
@@ -34,9 +37,40 @@ class BearerAuth(HttpBearer):
         return user
 
 
+class SessionAuth(NinjaSessionAuth):
+    """The browser's session cookie. Its CSRF check guards a session that names a user; with
+    none there is nothing to forge, and the caller is told to sign in (401), not refused a
+    token it could not have (403)."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
+
+session_auth = SessionAuth()
+
+
+def anyone(request: HttpRequest) -> bool:
+    """Lets a request without credentials through to endpoints that decide for themselves."""
+    return True
+
+
+def optional_auth() -> dict[str, Any]:
+    """Route options for an endpoint anyone may call: a bearer token or a session still tells
+    who is calling, and the OpenAPI document lists no credentials (``{}``) among the
+    alternatives (ninja documents only the schemes it knows)."""
+    return {"auth": [BearerAuth(), session_auth, anyone], "openapi_extra": {"security": [{}]}}
+
+
+# A password is hashed, not stored: bounded for the hashing's sake, not by a column.
+PASSWORD_MAX = 1024
+
+
 class LoginIn(Schema):
-    phone: str
-    password: str
+    # Signing in answers every refusal alike (401), an overlong phone included: a loose bound.
+    phone: str = Field(..., max_length=1000)
+    password: str = Field(..., max_length=PASSWORD_MAX)
 
 
 class NoticeOut(Schema):
@@ -61,34 +95,36 @@ class TokenOut(Schema):
 
 
 class SignupIn(Schema):
-    phone: str
-    password: str
-    real_name: str
-    employer: str = ""
-    position: str = ""
-    province: str
-    city: str
-    consent_version: str
+    phone: str = Field(..., max_length=32)
+    password: str = Field(..., max_length=PASSWORD_MAX)
+    real_name: str = Field(..., max_length=50)
+    employer: str = Field("", max_length=100)
+    position: str = Field("", max_length=50)
+    province: str = Field(..., max_length=6)
+    city: str = Field(..., max_length=6)
+    consent_version: str = Field(..., max_length=20)
     sms_code: str = Field(
-        "", description="The code sent by `POST /auth/sms-code`; needed where SMS is configured."
+        "",
+        max_length=32,
+        description="The code sent by `POST /auth/sms-code`; needed where SMS is configured.",
     )
 
 
 class ActivateIn(Schema):
-    phone: str
-    code: str
-    password: str
-    consent_version: str
+    phone: str = Field(..., max_length=32)
+    code: str = Field(..., max_length=32)
+    password: str = Field(..., max_length=PASSWORD_MAX)
+    consent_version: str = Field(..., max_length=20)
 
 
 class ResetIn(Schema):
-    phone: str
-    code: str
-    password: str
+    phone: str = Field(..., max_length=32)
+    code: str = Field(..., max_length=32)
+    password: str = Field(..., max_length=PASSWORD_MAX)
 
 
 class SmsCodeIn(Schema):
-    phone: str
+    phone: str = Field(..., max_length=32)
     purpose: Literal["signup", "reset"]
 
 
@@ -101,15 +137,15 @@ class SmsCodeOut(Schema):
 
 
 class RecoverIn(Schema):
-    phone: str
-    code: str = Field(description="The code sent by SMS for `purpose=reset`.")
-    password: str
-    consent_version: str
+    phone: str = Field(..., max_length=32)
+    code: str = Field(..., max_length=32, description="The code sent by SMS for `purpose=reset`.")
+    password: str = Field(..., max_length=PASSWORD_MAX)
+    consent_version: str = Field(..., max_length=20)
 
 
 class PasswordChangeIn(Schema):
-    old_password: str
-    new_password: str
+    old_password: str = Field(..., max_length=PASSWORD_MAX)
+    new_password: str = Field(..., max_length=PASSWORD_MAX)
 
 
 class ApiTokenOut(Schema):
@@ -145,11 +181,11 @@ class InvitationOut(Schema):
 
 
 class ProfileIn(Schema):
-    real_name: str
-    employer: str = ""
-    position: str = ""
-    province: str
-    city: str
+    real_name: str = Field(..., max_length=50)
+    employer: str = Field("", max_length=100)
+    position: str = Field("", max_length=50)
+    province: str = Field(..., max_length=6)
+    city: str = Field(..., max_length=6)
 
 
 class MembershipOut(Schema):
@@ -177,7 +213,7 @@ class MeOut(Schema):
 
 
 class JoinIn(Schema):
-    code: str
+    code: str = Field(..., max_length=32)
 
 
 class MemberOut(Schema):
@@ -423,7 +459,7 @@ def me_tokens(request: HttpRequest) -> list[ApiTokenOut]:
 
 
 @router.delete("/me/tokens/{token_id}", response={204: None})
-def me_token_revoke(request: HttpRequest, token_id: int) -> Status[None]:
+def me_token_revoke(request: HttpRequest, token_id: Id) -> Status[None]:
     assert isinstance(request.user, User)
     services.api_token_revoke(user=request.user, token_id=token_id)
     return Status(204, None)
@@ -446,7 +482,7 @@ def me_web_sessions(request: HttpRequest) -> list[WebSessionOut]:
 
 
 @router.delete("/me/web-sessions/{session_id}", response={204: None})
-def me_web_session_revoke(request: HttpRequest, session_id: int) -> Status[None]:
+def me_web_session_revoke(request: HttpRequest, session_id: Id) -> Status[None]:
     assert isinstance(request.user, User)
     services.web_session_revoke(user=request.user, session_id=session_id)
     return Status(204, None)
@@ -466,7 +502,7 @@ def me_invitations(request: HttpRequest) -> Any:
 
 
 @router.post("/me/invitations/{invitation_id}/accept", response={201: MembershipOut})
-def me_invitation_accept(request: HttpRequest, invitation_id: int) -> Status[Membership]:
+def me_invitation_accept(request: HttpRequest, invitation_id: Id) -> Status[Membership]:
     """Accept an invitation: the caller joins (or moves to) that organization."""
     assert isinstance(request.user, User)
     return Status(
@@ -476,7 +512,7 @@ def me_invitation_accept(request: HttpRequest, invitation_id: int) -> Status[Mem
 
 
 @router.post("/me/invitations/{invitation_id}/decline", response={204: None})
-def me_invitation_decline(request: HttpRequest, invitation_id: int) -> Status[None]:
+def me_invitation_decline(request: HttpRequest, invitation_id: Id) -> Status[None]:
     assert isinstance(request.user, User)
     services.membership_invitation_decline(user=request.user, invitation_id=invitation_id)
     return Status(204, None)
@@ -499,8 +535,8 @@ def _member_out(m: Membership) -> MemberOut:
 
 
 @router.get("/orgs/{org_id}/members", response=list[MemberOut])
-@paginate(LimitOffsetPagination)
-def members_list(request: HttpRequest, org_id: int, q: str = "") -> Any:
+@paged
+def members_list(request: HttpRequest, org_id: Id, q: str = "") -> Any:
     """Current members of the organization's subtree; only within the caller's own subtree."""
     org = organization_get_for_officer(user=request.user, pk=org_id)
     # A queryset, not a list: the paginator counts and fetches only the requested page.
@@ -508,12 +544,12 @@ def members_list(request: HttpRequest, org_id: int, q: str = "") -> Any:
 
 
 @router.get("/members/{user_id}", response=MemberOut)
-def members_detail(request: HttpRequest, user_id: int) -> MemberOut:
+def members_detail(request: HttpRequest, user_id: Id) -> MemberOut:
     return _member_out(selectors.member_get_for_officer(officer=request.user, user_id=user_id))
 
 
 @router.post("/members/{user_id}/one-time-code", response={201: CodeOut})
-def members_one_time_code(request: HttpRequest, user_id: int) -> Status[CodeOut]:
+def members_one_time_code(request: HttpRequest, user_id: Id) -> Status[CodeOut]:
     """Issue an activation or password-reset code for an account the caller's subtree answers
     for: one it imported and nobody has activated, or a member who holds no role outside the
     subtree and none as high as the caller's (403 `code_not_allowed` else). The holder is told.
@@ -525,15 +561,19 @@ def members_one_time_code(request: HttpRequest, user_id: int) -> Status[CodeOut]
     return Status(201, CodeOut(code=code, purpose=purpose))
 
 
-@router.post("/orgs/{org_id}/roster", response={201: RosterImportOut})
+@router.post("/orgs/{org_id}/roster", response={201: RosterImportOut, 202: ImportJobOut})
 def roster_import(
     request: HttpRequest,
-    org_id: int,
+    org_id: Id,
     file: File[UploadedFile],
-) -> Status[RosterImportOut]:
-    """Import an .xlsx roster (姓名, 手机号, 工作单位, 岗位): all rows or none."""
+) -> Status[RosterImportOut] | Status[ImportJobOut]:
+    """Import an .xlsx roster (姓名, 手机号, 工作单位, 岗位): all rows or none. A large file
+    is imported in the background: 202 with the job, to poll at its ``url``."""
     assert isinstance(request.user, User)
     org = organization_get_for_officer(user=request.user, pk=org_id)
+    if import_goes_background(file):
+        job = services.roster_import_start(officer=request.user, organization=org, file=file)
+        return Status(202, import_job_out(job))
     result = services.roster_import(officer=request.user, organization=org, file=file)
     out = RosterImportOut(
         created=len(result.created),
@@ -547,7 +587,7 @@ def roster_import(
 
 
 @router.get("/orgs/{org_id}/roster.xlsx")
-def roster_export(request: HttpRequest, org_id: int) -> HttpResponse:
+def roster_export(request: HttpRequest, org_id: Id) -> HttpResponse:
     org = organization_get_for_officer(user=request.user, pk=org_id)
     body = selectors.roster_export(officer=request.user, organization=org)
     resp = HttpResponse(body, content_type=XLSX)

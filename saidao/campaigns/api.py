@@ -1,16 +1,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
+from saidao.core.api_types import TEXT_MAX, Count, Id, Position, SmallCount
 from saidao.core.errors import NotFound
 from saidao.orgs.selectors import organization_get_for_officer
 
 from . import selectors, services
-from .models import Campaign, Phase
+from .models import Campaign, Phase, Theme
 
 router = Router(tags=["campaigns"])
 
@@ -36,6 +37,14 @@ class SwitchesOut(Schema):
     next_opening: dict[str, dt.datetime]
 
 
+class ThemeOut(Schema):
+    """A theme; an entry names it by ``id`` (``theme_id``)."""
+
+    id: int
+    position: int
+    title: str
+
+
 class CampaignOut(Schema):
     id: int
     slug: str
@@ -45,7 +54,7 @@ class CampaignOut(Schema):
     organizer_id: int
     organizer_name: str
     status: str
-    themes: list[str]
+    themes: list[ThemeOut]
     entry_form: dict[str, str]
     entries_per_worker: int
     max_video_seconds: int
@@ -57,8 +66,8 @@ class CampaignOut(Schema):
         return obj.organizer.name
 
     @staticmethod
-    def resolve_themes(obj: Campaign) -> list[str]:
-        return [t.title for t in obj.themes.all()]
+    def resolve_themes(obj: Campaign) -> list[Theme]:
+        return list(obj.themes.all())
 
     @staticmethod
     def resolve_phases(obj: Campaign) -> list[Phase]:
@@ -67,6 +76,13 @@ class CampaignOut(Schema):
 
 class CampaignDetailOut(CampaignOut):
     switches: SwitchesOut
+    contest_id: int | None = Field(
+        description="The campaign's knowledge contest (`/quiz/contests/{contest_id}`), if any."
+    )
+
+    @staticmethod
+    def resolve_contest_id(obj: Campaign) -> int | None:
+        return selectors.campaign_contest_id(campaign=obj)
 
     @staticmethod
     def resolve_switches(obj: Campaign) -> SwitchesOut:
@@ -81,8 +97,8 @@ class CampaignDetailOut(CampaignOut):
 
 
 class PhaseIn(Schema):
-    kind: str
-    title: str
+    kind: str = Field(..., max_length=16)
+    title: str = Field(..., max_length=60)
     starts_at: dt.datetime
     ends_at: dt.datetime
     entries_open: bool = False
@@ -91,23 +107,23 @@ class PhaseIn(Schema):
 
 
 class CampaignIn(Schema):
-    organizer_id: int
-    slug: str
-    title: str
-    description: str = ""
-    rules: str = ""
-    themes: list[str] = []
-    phases: list[PhaseIn] = []
-    entry_form: dict[str, str] = {}
-    entries_per_worker: int = 1
-    max_video_seconds: int = 120
-    max_file_mb: int = 500
+    organizer_id: Id
+    slug: str = Field(..., max_length=64)
+    title: str = Field(..., max_length=120)
+    description: str = Field("", max_length=TEXT_MAX)
+    rules: str = Field("", max_length=TEXT_MAX)
+    themes: list[Annotated[str, Field(max_length=200)]] = Field([], max_length=100)
+    phases: list[PhaseIn] = Field([], max_length=20)
+    entry_form: dict[str, Annotated[str, Field(max_length=200)]] = {}
+    entries_per_worker: SmallCount = 1
+    max_video_seconds: Count = 120
+    max_file_mb: Count = 500
     publish: bool = False
 
 
 class OverrideIn(Schema):
-    override: str
-    reason: str = ""
+    override: str = Field(..., max_length=8)
+    reason: str = Field("", max_length=200)
 
 
 @router.get("/campaigns", response=list[CampaignOut], auth=None)
@@ -145,7 +161,7 @@ def campaigns_create(request: HttpRequest, payload: CampaignIn) -> Status[Campai
 
 @router.post("/campaigns/{slug}/phases/{position}/override", response=PhaseOut)
 def campaigns_phase_override(
-    request: HttpRequest, slug: str, position: int, payload: OverrideIn
+    request: HttpRequest, slug: str, position: Position, payload: OverrideIn
 ) -> Phase:
     """Force a phase open or closed, or back to its dates (audited)."""
     campaign = selectors.campaigns_for_officer(user=request.user).filter(slug=slug).first()

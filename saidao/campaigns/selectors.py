@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -123,6 +124,27 @@ def campaign_get_published(*, slug: str) -> Campaign:
     if campaign is None:
         raise CampaignNotPublished(detail={"campaign": slug})
     return campaign
+
+
+# The knowledge contest of a campaign lives in an app above this one, which registers how to
+# find it at start-up (``campaign_contest_source``), so that campaigns does not import it.
+_contest_sources: list[Callable[[Campaign], int | None]] = []
+
+
+def campaign_contest_source(source: Callable[[Campaign], int | None]) -> None:
+    """Register a lookup of a campaign's contest id (None when it has none)."""
+    if source not in _contest_sources:
+        _contest_sources.append(source)
+
+
+def campaign_contest_id(*, campaign: Campaign) -> int | None:
+    """The id of the campaign's knowledge contest, from the first registered source that
+    knows one; None without a contest (or without an app that holds contests)."""
+    for source in _contest_sources:
+        found = source(campaign)
+        if found is not None:
+            return found
+    return None
 
 
 def campaigns_for_officer(*, user: Any) -> QuerySet[Campaign]:

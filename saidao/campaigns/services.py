@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from saidao.core import clock
+from saidao.core.columns import values_check
 from saidao.core.errors import InvalidInput, OutsideScope
 from saidao.core.services import audit_record
 from saidao.orgs.models import Organization
@@ -97,6 +98,16 @@ def campaign_create(
         errors["entries_per_worker"] = [str(_("每人可提交作品数至少为 1。"))]
     if max_video_seconds < 1 or max_file_mb < 1:
         errors["max_video_seconds"] = [str(_("视频时长和文件大小上限必须为正数。"))]
+    try:
+        values_check(
+            Campaign,
+            entries_per_worker=entries_per_worker,
+            max_video_seconds=max_video_seconds,
+            max_file_mb=max_file_mb,
+        )
+    except InvalidInput as exc:
+        for name, messages in exc.detail["fields"].items():
+            errors.setdefault(name, messages)
     if errors:
         raise InvalidInput(detail={"fields": errors})
     form = _check_entry_form(entry_form or {})

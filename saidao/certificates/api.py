@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from saidao.accounts.models import User
 from saidao.core.links import absolute_url
@@ -39,7 +39,7 @@ class CertificateOut(Schema):
     verify_url: str
 
 
-class VerifyOut(Schema):
+class CertificateVerifyOut(Schema):
     """What anyone with the code may know: no phone, no employer, the name masked."""
 
     code: str
@@ -53,7 +53,7 @@ class VerifyOut(Schema):
 
 
 class RevokeIn(Schema):
-    reason: str
+    reason: str = Field(..., max_length=200)
 
 
 def _out(request: HttpRequest, cert: Certificate) -> dict[str, Any]:
@@ -90,7 +90,7 @@ def certificates_mine(request: HttpRequest) -> Any:
     return [_out(request, c) for c in selectors.certificates_of_holder(user=_user(request))]
 
 
-@router.get("/certificates/verify/{code}", response=VerifyOut, auth=None)
+@router.get("/certificates/verify/{code}", response=CertificateVerifyOut, auth=None)
 def certificates_verify(request: HttpRequest, code: str) -> Any:
     """Public: whether the code belongs to a certificate, and whether it still holds."""
     cert = selectors.certificate_get(code=code)

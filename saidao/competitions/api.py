@@ -13,8 +13,12 @@ from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
 from saidao.accounts.models import User
+from saidao.core.api import ImportJobOut, import_job_out
+from saidao.core.api_types import Id
+from saidao.core.columns import rows_readable
 from saidao.core.errors import NotFound, OutsideScope
-from saidao.orgs.selectors import organization_get
+from saidao.core.imports import import_goes_background
+from saidao.orgs.selectors import organization_get, organization_in_scope
 
 from . import selectors, services
 from .models import (
@@ -39,12 +43,13 @@ from .schemas import (
     ChangeOut,
     CompetitionIn,
     CompetitionOut,
+    CompetitionReportIn,
+    CompetitionReportOut,
     CorrectionIn,
     DiffOut,
     EvidenceOut,
     HelpIn,
     HelpOut,
-    ImportOut,
     IndicatorIn,
     IndicatorOut,
     LineOut,
@@ -56,14 +61,14 @@ from .schemas import (
     PeriodOut,
     ProgramIn,
     ProgramOut,
+    ProgramRoleIn,
+    ProgramRoleOut,
     ReasonIn,
-    ReportIn,
-    ReportOut,
-    RoleIn,
-    RoleOut,
+    ReportImportOut,
     RowOut,
     ScorecardOut,
     SnapshotOut,
+    SnapshotVerifyOut,
     StateIn,
     TableCategoryOut,
     TableCompetitionOut,
@@ -73,7 +78,6 @@ from .schemas import (
     TitleOut,
     TrendOut,
     ValueOut,
-    VerifyOut,
     dec,
 )
 
@@ -95,32 +99,32 @@ def _xlsx(body: bytes, filename: str) -> HttpResponse:
 # --- loading with permission -------------------------------------------------------------------
 
 
-def _program(request: HttpRequest, pk: int) -> Program:
+def _program(request: HttpRequest, pk: Id) -> Program:
     return selectors.program_get_for_user(user=request.user, pk=pk)
 
 
-def _competition(request: HttpRequest, pk: int) -> Competition:
+def _competition(request: HttpRequest, pk: Id) -> Competition:
     c = selectors.competition_get(pk=pk)
     if not selectors.user_can_view_program(user=request.user, program=c.program):
         raise NotFound(detail={"competition": pk})
     return c
 
 
-def _period(request: HttpRequest, pk: int) -> Period:
+def _period(request: HttpRequest, pk: Id) -> Period:
     p = selectors.period_get(pk=pk)
     if not selectors.user_can_view_program(user=request.user, program=p.competition.program):
         raise NotFound(detail={"period": pk})
     return p
 
 
-def _participant(request: HttpRequest, pk: int) -> Participant:
+def _participant(request: HttpRequest, pk: Id) -> Participant:
     p = selectors.participant_get(pk=pk)
     if not selectors.user_can_view_program(user=request.user, program=p.competition.program):
         raise NotFound(detail={"participant": pk})
     return p
 
 
-def _report(request: HttpRequest, pk: int) -> Report:
+def _report(request: HttpRequest, pk: Id) -> Report:
     r = selectors.report_get(pk=pk)
     program = r.participant.competition.program
     if not (
@@ -131,7 +135,7 @@ def _report(request: HttpRequest, pk: int) -> Report:
     return r
 
 
-def _snapshot(request: HttpRequest, pk: int) -> Snapshot:
+def _snapshot(request: HttpRequest, pk: Id) -> Snapshot:
     s = selectors.snapshot_get(pk=pk)
     if not selectors.user_can_view_snapshot(user=request.user, snapshot=s):
         raise NotFound(detail={"snapshot": pk})
@@ -225,7 +229,7 @@ def _period_out(p: Period) -> PeriodOut:
     )
 
 
-def _report_out(r: Report) -> ReportOut:
+def _report_out(r: Report) -> CompetitionReportOut:
     values = [
         ValueOut(
             indicator=v.indicator.code,
@@ -237,7 +241,7 @@ def _report_out(r: Report) -> ReportOut:
         for v in sorted(r.values.all(), key=lambda v: (v.indicator.position, v.pk))
     ]
     evidence = [EvidenceOut(id=e.pk, name=e.name, url=e.file.url) for e in r.evidence.all()]
-    return ReportOut(
+    return CompetitionReportOut(
         id=r.pk,
         participant_id=r.participant_id,
         participant_code=r.participant.code,
@@ -333,14 +337,19 @@ def _title_out(t: Title) -> TitleOut:
 
 @router.get("/competition-programs", response=list[ProgramOut])
 def programs_list(request: HttpRequest) -> list[ProgramOut]:
-    return [_program_out(p) for p in selectors.programs_for_user(user=request.user)]
+    programs = rows_readable(selectors.programs_for_user(user=request.user))
+    return [_program_out(p) for p in programs]
 
 
 @router.post("/competition-programs", response={201: ProgramOut})
 def programs_create(request: HttpRequest, payload: ProgramIn) -> Status[ProgramOut]:
     org = organization_get(pk=payload.organization_id)
+    actor = _user(request)
+    if not (actor.is_superuser or organization_in_scope(user=actor, organization=org)):
+        # Not confirmed to exist outside the caller's subtree, as for campaigns.
+        raise NotFound(detail={"organization": payload.organization_id})
     p = services.program_create(
-        actor=_user(request),
+        actor=actor,
         organization=org,
         name=payload.name,
         year=payload.year,
@@ -351,12 +360,12 @@ def programs_create(request: HttpRequest, payload: ProgramIn) -> Status[ProgramO
 
 
 @router.get("/competition-programs/{program_id}", response=ProgramOut)
-def programs_detail(request: HttpRequest, program_id: int) -> ProgramOut:
+def programs_detail(request: HttpRequest, program_id: Id) -> ProgramOut:
     return _program_out(_program(request, program_id))
 
 
 @router.get("/competition-programs/{program_id}/table", response=TableOut)
-def programs_table(request: HttpRequest, program_id: int) -> TableOut:
+def programs_table(request: HttpRequest, program_id: Id) -> TableOut:
     """The program table (项目表): categories, competitions, indicators, weights."""
     program = _program(request, program_id)
     t = selectors.program_table(program=program)
@@ -398,13 +407,15 @@ def programs_table(request: HttpRequest, program_id: int) -> TableOut:
 
 
 @router.get("/competition-programs/{program_id}/table.xlsx")
-def programs_table_xlsx(request: HttpRequest, program_id: int) -> HttpResponse:
+def programs_table_xlsx(request: HttpRequest, program_id: Id) -> HttpResponse:
     program = _program(request, program_id)
     return _xlsx(selectors.program_table_xlsx(program=program), f"program-{program.pk}.xlsx")
 
 
-@router.post("/competition-programs/{program_id}/roles", response={201: RoleOut})
-def programs_role_grant(request: HttpRequest, program_id: int, payload: RoleIn) -> Status[RoleOut]:
+@router.post("/competition-programs/{program_id}/roles", response={201: ProgramRoleOut})
+def programs_role_grant(
+    request: HttpRequest, program_id: Id, payload: ProgramRoleIn
+) -> Status[ProgramRoleOut]:
     """Make a user a reporter or assessor of the program, with the unit they belong to."""
     program = _program(request, program_id)
     try:
@@ -420,17 +431,19 @@ def programs_role_grant(request: HttpRequest, program_id: int, payload: RoleIn) 
     )
     return Status(
         201,
-        RoleOut(id=role.pk, user_id=user.pk, kind=role.kind, organization_id=role.organization_id),
+        ProgramRoleOut(
+            id=role.pk, user_id=user.pk, kind=role.kind, organization_id=role.organization_id
+        ),
     )
 
 
 @router.get("/competition-programs/{program_id}/categories", response=list[CategoryOut])
-def categories_list(request: HttpRequest, program_id: int) -> Any:
+def categories_list(request: HttpRequest, program_id: Id) -> Any:
     return list(selectors.categories_for_program(program=_program(request, program_id)))
 
 
 @router.post("/competition-programs/{program_id}/categories", response={201: CategoryOut})
-def categories_create(request: HttpRequest, program_id: int, payload: CategoryIn) -> Status[Any]:
+def categories_create(request: HttpRequest, program_id: Id, payload: CategoryIn) -> Status[Any]:
     c = services.category_create(
         actor=_user(request),
         program=_program(request, program_id),
@@ -442,14 +455,15 @@ def categories_create(request: HttpRequest, program_id: int, payload: CategoryIn
 
 
 @router.get("/competition-programs/{program_id}/competitions", response=list[CompetitionOut])
-def competitions_list(request: HttpRequest, program_id: int) -> list[CompetitionOut]:
+def competitions_list(request: HttpRequest, program_id: Id) -> list[CompetitionOut]:
     program = _program(request, program_id)
-    return [_competition_out(c) for c in selectors.competitions_for_program(program=program)]
+    competitions = rows_readable(selectors.competitions_for_program(program=program))
+    return [_competition_out(c) for c in competitions]
 
 
 @router.post("/competition-categories/{category_id}/competitions", response={201: CompetitionOut})
 def competitions_create(
-    request: HttpRequest, category_id: int, payload: CompetitionIn
+    request: HttpRequest, category_id: Id, payload: CompetitionIn
 ) -> Status[CompetitionOut]:
     from .models import Category
 
@@ -480,19 +494,19 @@ def competitions_create(
 
 
 @router.get("/competitions/{competition_id}", response=CompetitionOut)
-def competitions_detail(request: HttpRequest, competition_id: int) -> CompetitionOut:
+def competitions_detail(request: HttpRequest, competition_id: Id) -> CompetitionOut:
     return _competition_out(_competition(request, competition_id))
 
 
 @router.get("/competitions/{competition_id}/indicators", response=list[IndicatorOut])
-def indicators_list(request: HttpRequest, competition_id: int) -> list[IndicatorOut]:
+def indicators_list(request: HttpRequest, competition_id: Id) -> list[IndicatorOut]:
     c = _competition(request, competition_id)
     return [_indicator_out(i) for i in selectors.indicators_for_competition(competition=c)]
 
 
 @router.post("/competitions/{competition_id}/indicators", response={201: IndicatorOut})
 def indicators_create(
-    request: HttpRequest, competition_id: int, payload: IndicatorIn
+    request: HttpRequest, competition_id: Id, payload: IndicatorIn
 ) -> Status[IndicatorOut]:
     data = payload.dict()
     ind = services.indicator_create(
@@ -502,19 +516,19 @@ def indicators_create(
 
 
 @router.post("/competitions/{competition_id}/check", response={204: None})
-def competitions_check(request: HttpRequest, competition_id: int) -> Status[None]:
+def competitions_check(request: HttpRequest, competition_id: Id) -> Status[None]:
     """Weights add up, formulas refer to existing indicators without cycles, rules complete."""
     services.competition_check(competition=_competition(request, competition_id))
     return Status(204, None)
 
 
 @router.get("/competitions/{competition_id}/brackets", response=list[BracketOut])
-def brackets_list(request: HttpRequest, competition_id: int) -> Any:
+def brackets_list(request: HttpRequest, competition_id: Id) -> Any:
     return list(_competition(request, competition_id).brackets.all())
 
 
 @router.post("/competitions/{competition_id}/brackets", response={201: BracketOut})
-def brackets_create(request: HttpRequest, competition_id: int, payload: BracketIn) -> Status[Any]:
+def brackets_create(request: HttpRequest, competition_id: Id, payload: BracketIn) -> Status[Any]:
     b = services.bracket_create(
         actor=_user(request),
         competition=_competition(request, competition_id),
@@ -525,7 +539,7 @@ def brackets_create(request: HttpRequest, competition_id: int, payload: BracketI
 
 
 @router.get("/competitions/{competition_id}/participants", response=list[ParticipantOut])
-def participants_list(request: HttpRequest, competition_id: int) -> list[ParticipantOut]:
+def participants_list(request: HttpRequest, competition_id: Id) -> list[ParticipantOut]:
     """The participants; a person's phone is masked unless the caller may see it (see
     ``phone``)."""
     c = _competition(request, competition_id)
@@ -537,7 +551,7 @@ def participants_list(request: HttpRequest, competition_id: int) -> list[Partici
 
 @router.post("/competitions/{competition_id}/participants", response={201: ParticipantOut})
 def participants_create(
-    request: HttpRequest, competition_id: int, payload: ParticipantIn
+    request: HttpRequest, competition_id: Id, payload: ParticipantIn
 ) -> Status[ParticipantOut]:
     c = _competition(request, competition_id)
     bracket = None
@@ -566,14 +580,14 @@ def participants_create(
 
 
 @router.get("/competitions/{competition_id}/periods", response=list[PeriodOut])
-def periods_list(request: HttpRequest, competition_id: int) -> list[PeriodOut]:
+def periods_list(request: HttpRequest, competition_id: Id) -> list[PeriodOut]:
     c = _competition(request, competition_id)
     return [_period_out(p) for p in selectors.periods_for_competition(competition=c)]
 
 
 @router.post("/competitions/{competition_id}/periods", response={201: PeriodOut})
 def periods_create(
-    request: HttpRequest, competition_id: int, payload: PeriodIn
+    request: HttpRequest, competition_id: Id, payload: PeriodIn
 ) -> Status[PeriodOut]:
     p = services.period_create(
         actor=_user(request),
@@ -587,7 +601,7 @@ def periods_create(
 
 
 @router.post("/competition-periods/{period_id}/state", response=PeriodOut)
-def periods_state(request: HttpRequest, period_id: int, payload: StateIn) -> PeriodOut:
+def periods_state(request: HttpRequest, period_id: Id, payload: StateIn) -> PeriodOut:
     p = services.period_set_state(
         actor=_user(request), period=_period(request, period_id), state=payload.state
     )
@@ -597,8 +611,8 @@ def periods_state(request: HttpRequest, period_id: int, payload: StateIn) -> Per
 # --- reports -----------------------------------------------------------------------------------
 
 
-@router.get("/competition-periods/{period_id}/reports", response=list[ReportOut])
-def reports_list(request: HttpRequest, period_id: int) -> list[ReportOut]:
+@router.get("/competition-periods/{period_id}/reports", response=list[CompetitionReportOut])
+def reports_list(request: HttpRequest, period_id: Id) -> list[CompetitionReportOut]:
     """Current reports of the period the caller may see (their own units', or all for the
     program's officers and assessors)."""
     period = _period(request, period_id)
@@ -615,8 +629,10 @@ def reports_list(request: HttpRequest, period_id: int) -> list[ReportOut]:
     return out
 
 
-@router.post("/competition-reports", response={201: ReportOut})
-def reports_save(request: HttpRequest, payload: ReportIn) -> Status[ReportOut]:
+@router.post("/competition-reports", response={201: CompetitionReportOut})
+def reports_save(
+    request: HttpRequest, payload: CompetitionReportIn
+) -> Status[CompetitionReportOut]:
     """Create or update the participant's draft (or returned) report for an open period."""
     participant = _participant(request, payload.participant_id)
     period = _period(request, payload.period_id)
@@ -632,35 +648,35 @@ def reports_save(request: HttpRequest, payload: ReportIn) -> Status[ReportOut]:
     return Status(201, _report_out(r))
 
 
-@router.get("/competition-reports/{report_id}", response=ReportOut)
-def reports_detail(request: HttpRequest, report_id: int) -> ReportOut:
+@router.get("/competition-reports/{report_id}", response=CompetitionReportOut)
+def reports_detail(request: HttpRequest, report_id: Id) -> CompetitionReportOut:
     return _report_out(_report(request, report_id))
 
 
-@router.post("/competition-reports/{report_id}/submit", response=ReportOut)
-def reports_submit(request: HttpRequest, report_id: int) -> ReportOut:
+@router.post("/competition-reports/{report_id}/submit", response=CompetitionReportOut)
+def reports_submit(request: HttpRequest, report_id: Id) -> CompetitionReportOut:
     r = services.report_submit(actor=_user(request), report=_report(request, report_id))
     return _report_out(r)
 
 
-@router.post("/competition-reports/{report_id}/verify", response=ReportOut)
-def reports_verify(request: HttpRequest, report_id: int) -> ReportOut:
+@router.post("/competition-reports/{report_id}/verify", response=CompetitionReportOut)
+def reports_verify(request: HttpRequest, report_id: Id) -> CompetitionReportOut:
     r = services.report_verify(actor=_user(request), report=_report(request, report_id))
     return _report_out(r)
 
 
-@router.post("/competition-reports/{report_id}/return", response=ReportOut)
-def reports_return(request: HttpRequest, report_id: int, payload: ReasonIn) -> ReportOut:
+@router.post("/competition-reports/{report_id}/return", response=CompetitionReportOut)
+def reports_return(request: HttpRequest, report_id: Id, payload: ReasonIn) -> CompetitionReportOut:
     r = services.report_return(
         actor=_user(request), report=_report(request, report_id), reason=payload.reason
     )
     return _report_out(r)
 
 
-@router.post("/competition-reports/{report_id}/correct", response={201: ReportOut})
+@router.post("/competition-reports/{report_id}/correct", response={201: CompetitionReportOut})
 def reports_correct(
-    request: HttpRequest, report_id: int, payload: CorrectionIn
-) -> Status[ReportOut]:
+    request: HttpRequest, report_id: Id, payload: CorrectionIn
+) -> Status[CompetitionReportOut]:
     """A correction after lock: a new version with who, when and why."""
     r = services.report_correct(
         actor=_user(request),
@@ -675,7 +691,7 @@ def reports_correct(
 
 @router.post("/competition-reports/{report_id}/evidence", response={201: EvidenceOut})
 def reports_evidence(
-    request: HttpRequest, report_id: int, file: File[UploadedFile]
+    request: HttpRequest, report_id: Id, file: File[UploadedFile]
 ) -> Status[EvidenceOut]:
     ev = services.evidence_attach(
         actor=_user(request), report=_report(request, report_id), file=file, name=file.name or ""
@@ -683,28 +699,38 @@ def reports_evidence(
     return Status(201, EvidenceOut(id=ev.pk, name=ev.name, url=ev.file.url))
 
 
-@router.post("/competitions/{competition_id}/reports/import", response={201: ImportOut})
+@router.post(
+    "/competitions/{competition_id}/reports/import",
+    response={201: ReportImportOut, 202: ImportJobOut},
+)
 def reports_import(
     request: HttpRequest,
-    competition_id: int,
+    competition_id: Id,
     file: File[UploadedFile],
     submit: Form[bool] = False,
-) -> Status[ImportOut]:
+) -> Status[ReportImportOut] | Status[ImportJobOut]:
     """Import an .xlsx (参赛单位编码, or 参赛人编码 and/or 参赛人手机号; 指标, 期间, 数值, 单位,
     备注; a person by the code when given, else by the full phone number): all rows or
-    none; errors as ``detail.errors`` = [{"row", "column", "message"}]."""
+    none; errors as ``detail.errors`` = [{"row", "column", "message"}]. A large file is
+    imported in the background: 202 with the job, to poll at its ``url``."""
+    competition = _competition(request, competition_id)
+    if import_goes_background(file):
+        job = services.reports_import_start(
+            actor=_user(request), competition=competition, file=file, submit=submit
+        )
+        return Status(202, import_job_out(job))
     result = services.reports_import(
         actor=_user(request),
-        competition=_competition(request, competition_id),
+        competition=competition,
         file=file,
         submit=submit,
     )
-    return Status(201, ImportOut(reports=len(result.reports), values=result.values))
+    return Status(201, ReportImportOut(reports=len(result.reports), values=result.values))
 
 
 @router.get("/competitions/{competition_id}/reports/template.xlsx")
 def reports_template(
-    request: HttpRequest, competition_id: int, period_id: int | None = None
+    request: HttpRequest, competition_id: Id, period_id: Id | None = None
 ) -> HttpResponse:
     c = _competition(request, competition_id)
     period = None
@@ -717,14 +743,14 @@ def reports_template(
 
 
 @router.post("/competition-periods/{period_id}/compute", response={201: SnapshotOut})
-def periods_compute(request: HttpRequest, period_id: int) -> Status[SnapshotOut]:
+def periods_compute(request: HttpRequest, period_id: Id) -> Status[SnapshotOut]:
     """Compute the period: the latest snapshot when nothing changed, else a new one."""
     snap = services.period_compute(actor=_user(request), period=_period(request, period_id))
     return Status(201, _snapshot_out(snap))
 
 
 @router.get("/competition-periods/{period_id}/snapshots", response=list[SnapshotOut])
-def snapshots_list(request: HttpRequest, period_id: int) -> list[SnapshotOut]:
+def snapshots_list(request: HttpRequest, period_id: Id) -> list[SnapshotOut]:
     period = _period(request, period_id)
     return [
         _snapshot_out(s)
@@ -734,19 +760,19 @@ def snapshots_list(request: HttpRequest, period_id: int) -> list[SnapshotOut]:
 
 
 @router.get("/competition-snapshots/{snapshot_id}", response=SnapshotOut)
-def snapshots_detail(request: HttpRequest, snapshot_id: int) -> SnapshotOut:
+def snapshots_detail(request: HttpRequest, snapshot_id: Id) -> SnapshotOut:
     return _snapshot_out(_snapshot(request, snapshot_id))
 
 
 @router.post("/competition-snapshots/{snapshot_id}/publish", response=SnapshotOut)
-def snapshots_publish(request: HttpRequest, snapshot_id: int) -> SnapshotOut:
+def snapshots_publish(request: HttpRequest, snapshot_id: Id) -> SnapshotOut:
     snap = services.snapshot_publish(actor=_user(request), snapshot=_snapshot(request, snapshot_id))
     return _snapshot_out(snap)
 
 
 @router.get("/competition-snapshots/{snapshot_id}/rows", response=list[RowOut])
 def snapshots_rows(
-    request: HttpRequest, snapshot_id: int, bracket_id: int | None = None
+    request: HttpRequest, snapshot_id: Id, bracket_id: Id | None = None
 ) -> list[RowOut]:
     """The ranking's rows; a person's phone is masked unless the caller may see it."""
     snap = _snapshot(request, snapshot_id)
@@ -755,12 +781,12 @@ def snapshots_rows(
     return [_row_out(r, lens) for r in rows]
 
 
-@router.get("/competition-snapshots/{snapshot_id}/verify", response=VerifyOut)
-def snapshots_verify(request: HttpRequest, snapshot_id: int) -> VerifyOut:
+@router.get("/competition-snapshots/{snapshot_id}/verify", response=SnapshotVerifyOut)
+def snapshots_verify(request: HttpRequest, snapshot_id: Id) -> SnapshotVerifyOut:
     """Whether the stored snapshot still gives its rules hash and content hash (snapshots made
     before participants were given opaque codes too)."""
     snap = _snapshot(request, snapshot_id)
-    return VerifyOut(
+    return SnapshotVerifyOut(
         snapshot_id=snap.pk,
         content_hash=snap.content_hash,
         verified=selectors.snapshot_verify(snapshot=snap),
@@ -768,14 +794,14 @@ def snapshots_verify(request: HttpRequest, snapshot_id: int) -> VerifyOut:
 
 
 @router.get("/competition-snapshots/{snapshot_id}/ranking.xlsx")
-def snapshots_xlsx(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+def snapshots_xlsx(request: HttpRequest, snapshot_id: Id) -> HttpResponse:
     snap = _snapshot(request, snapshot_id)
     body = selectors.ranking_xlsx(snapshot=snap, viewer=request.user)
     return _xlsx(body, f"ranking-{snap.pk}.xlsx")
 
 
 @router.get("/competition-snapshots/{snapshot_id}/diff", response=DiffOut)
-def snapshots_diff(request: HttpRequest, snapshot_id: int, against: int) -> DiffOut:
+def snapshots_diff(request: HttpRequest, snapshot_id: Id, against: Id) -> DiffOut:
     """Who moved and which values changed from snapshot ``against`` to this one."""
     new = _snapshot(request, snapshot_id)
     old = _snapshot(request, against)
@@ -806,9 +832,7 @@ def snapshots_diff(request: HttpRequest, snapshot_id: int, against: int) -> Diff
 @router.get(
     "/competition-snapshots/{snapshot_id}/scorecard/{participant_id}", response=ScorecardOut
 )
-def snapshots_scorecard(
-    request: HttpRequest, snapshot_id: int, participant_id: int
-) -> ScorecardOut:
+def snapshots_scorecard(request: HttpRequest, snapshot_id: Id, participant_id: Id) -> ScorecardOut:
     """Why the participant scored what it did and what it takes to move up one place."""
     snap = _snapshot(request, snapshot_id)
     participant = _participant(request, participant_id)
@@ -847,7 +871,7 @@ def snapshots_scorecard(
 
 
 @router.get("/competition-participants/{participant_id}/trend", response=list[TrendOut])
-def participants_trend(request: HttpRequest, participant_id: int) -> list[TrendOut]:
+def participants_trend(request: HttpRequest, participant_id: Id) -> list[TrendOut]:
     """The participant's total and rank over the published periods."""
     p = _participant(request, participant_id)
     return [
@@ -869,7 +893,7 @@ def participants_trend(request: HttpRequest, participant_id: int) -> list[TrendO
 
 
 @router.get("/competition-snapshots/{snapshot_id}/awards", response=list[AwardOut])
-def awards_list(request: HttpRequest, snapshot_id: int) -> list[AwardOut]:
+def awards_list(request: HttpRequest, snapshot_id: Id) -> list[AwardOut]:
     snap = _snapshot(request, snapshot_id)
     return [
         AwardOut(
@@ -885,12 +909,12 @@ def awards_list(request: HttpRequest, snapshot_id: int) -> list[AwardOut]:
 
 
 @router.get("/competition-snapshots/{snapshot_id}/help", response=list[HelpOut])
-def help_list(request: HttpRequest, snapshot_id: int) -> list[HelpOut]:
+def help_list(request: HttpRequest, snapshot_id: Id) -> list[HelpOut]:
     snap = _snapshot(request, snapshot_id)
     return [_help_out(h) for h in selectors.help_list(snapshot=snap)]
 
 
-def _help(request: HttpRequest, pk: int) -> HelpAssignment:
+def _help(request: HttpRequest, pk: Id) -> HelpAssignment:
     h = selectors.help_assignment_get(pk=pk)
     if not selectors.user_can_view_snapshot(user=request.user, snapshot=h.snapshot):
         raise NotFound(detail={"help": pk})
@@ -898,7 +922,7 @@ def _help(request: HttpRequest, pk: int) -> HelpAssignment:
 
 
 @router.put("/competition-help/{help_id}", response=HelpOut)
-def help_update(request: HttpRequest, help_id: int, payload: HelpIn) -> HelpOut:
+def help_update(request: HttpRequest, help_id: Id, payload: HelpIn) -> HelpOut:
     """Assign the helper (an organization and/or a person) and the action plan."""
     h = _help(request, help_id)
     helper_user = None
@@ -919,7 +943,7 @@ def help_update(request: HttpRequest, help_id: int, payload: HelpIn) -> HelpOut:
 
 
 @router.post("/competition-help/{help_id}/notes", response={201: NoteOut})
-def help_note(request: HttpRequest, help_id: int, payload: NoteIn) -> Status[NoteOut]:
+def help_note(request: HttpRequest, help_id: Id, payload: NoteIn) -> Status[NoteOut]:
     n = services.help_note_add(
         actor=_user(request), assignment=_help(request, help_id), text=payload.text
     )
@@ -929,13 +953,13 @@ def help_note(request: HttpRequest, help_id: int, payload: NoteIn) -> Status[Not
 
 
 @router.get("/competition-snapshots/{snapshot_id}/titles", response=list[TitleOut])
-def titles_list(request: HttpRequest, snapshot_id: int) -> list[TitleOut]:
+def titles_list(request: HttpRequest, snapshot_id: Id) -> list[TitleOut]:
     snap = _snapshot(request, snapshot_id)
     return [_title_out(t) for t in selectors.titles_for_snapshot(snapshot=snap)]
 
 
 @router.post("/competition-snapshots/{snapshot_id}/titles", response={201: TitleOut})
-def titles_nominate(request: HttpRequest, snapshot_id: int, payload: TitleIn) -> Status[TitleOut]:
+def titles_nominate(request: HttpRequest, snapshot_id: Id, payload: TitleIn) -> Status[TitleOut]:
     snap = _snapshot(request, snapshot_id)
     t = services.title_nominate(
         actor=_user(request),
@@ -947,23 +971,27 @@ def titles_nominate(request: HttpRequest, snapshot_id: int, payload: TitleIn) ->
     return Status(201, _title_out(t))
 
 
-def _title(request: HttpRequest, pk: int) -> Title:
+def _title(request: HttpRequest, pk: Id) -> Title:
+    """A title its snapshot's viewers see (404 to anyone else, as for a missing one); only
+    the program's officers act on it (403 to the other viewers)."""
     t = selectors.title_get(pk=pk)
+    if not selectors.user_can_view_snapshot(user=request.user, snapshot=t.snapshot):
+        raise NotFound(detail={"title": pk})
     _officer_program(request, t.snapshot.period.competition.program)
     return t
 
 
 @router.post("/competition-titles/{title_id}/approve", response=TitleOut)
-def titles_approve(request: HttpRequest, title_id: int) -> TitleOut:
+def titles_approve(request: HttpRequest, title_id: Id) -> TitleOut:
     return _title_out(services.title_approve(actor=_user(request), title=_title(request, title_id)))
 
 
 @router.post("/competition-titles/{title_id}/reject", response=TitleOut)
-def titles_reject(request: HttpRequest, title_id: int) -> TitleOut:
+def titles_reject(request: HttpRequest, title_id: Id) -> TitleOut:
     return _title_out(services.title_reject(actor=_user(request), title=_title(request, title_id)))
 
 
 @router.post("/competition-titles/{title_id}/publish", response=TitleOut)
-def titles_publish(request: HttpRequest, title_id: int) -> TitleOut:
+def titles_publish(request: HttpRequest, title_id: Id) -> TitleOut:
     """Publish an approved title and issue its certificate."""
     return _title_out(services.title_publish(actor=_user(request), title=_title(request, title_id)))

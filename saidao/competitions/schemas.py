@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import Field
+
+from saidao.core.api_types import TEXT_MAX, Id, SmallCount
+
+# The bounds of the columns (max_digits less decimal_places whole digits), so that a number the
+# database cannot hold is refused here; extra decimal places are rounded as the column does.
+WEIGHT_MAX = Decimal("999999.99")
+POINTS_MAX = Decimal("9999999999.9999")
+VALUE_MAX = Decimal("999999999999")  # as value_parse allows
+MONEY_MAX = Decimal("999999999999.99")
+Weight = Annotated[Decimal, Field(ge=0, le=WEIGHT_MAX)]
+Points = Annotated[Decimal, Field(ge=-POINTS_MAX, le=POINTS_MAX)]
+Value = Annotated[Decimal, Field(ge=-VALUE_MAX, le=VALUE_MAX)]
+Money = Annotated[Decimal, Field(ge=0, le=MONEY_MAX)]
+Share = Annotated[Decimal, Field(ge=0, le=100)]
+Percent = Annotated[int, Field(ge=1, le=100)]
+Year = Annotated[int, Field(ge=1900, le=2100)]
 
 CODE_DOC = (
     "The participant's code (参赛编码): a unit's own code (参赛单位编码); for a person an opaque"
@@ -25,11 +41,11 @@ def dec(d: Decimal | None) -> str | None:
 
 
 class ProgramIn(Schema):
-    organization_id: int
-    name: str
-    year: int | None = None
-    total_weight: Decimal = Decimal(100)
-    description: str = ""
+    organization_id: Id
+    name: str = Field(..., max_length=100)
+    year: Year | None = None
+    total_weight: Decimal = Field(Decimal(100), gt=0, le=WEIGHT_MAX)
+    description: str = Field("", max_length=TEXT_MAX)
 
 
 class ProgramOut(Schema):
@@ -43,13 +59,13 @@ class ProgramOut(Schema):
     description: str
 
 
-class RoleIn(Schema):
-    user_id: int
-    kind: str
-    organization_id: int
+class ProgramRoleIn(Schema):
+    user_id: Id
+    kind: str = Field(..., max_length=16)
+    organization_id: Id
 
 
-class RoleOut(Schema):
+class ProgramRoleOut(Schema):
     id: int
     user_id: int
     kind: str
@@ -57,9 +73,9 @@ class RoleOut(Schema):
 
 
 class CategoryIn(Schema):
-    name: str
-    position: int | None = None
-    description: str = ""
+    name: str = Field(..., max_length=100)
+    position: SmallCount | None = None
+    description: str = Field("", max_length=TEXT_MAX)
 
 
 class CategoryOut(Schema):
@@ -70,18 +86,18 @@ class CategoryOut(Schema):
 
 
 class CompetitionIn(Schema):
-    name: str
-    participant_kind: str
-    period_kind: str
-    description: str = ""
+    name: str = Field(..., max_length=100)
+    participant_kind: str = Field(..., max_length=16)
+    period_kind: str = Field(..., max_length=16)
+    description: str = Field("", max_length=TEXT_MAX)
     self_score_enabled: bool = False
-    award_top_n: int | None = None
-    award_top_percent: int | None = None
-    bonus_pool: Decimal | None = None
-    bonus_rule: str = "none"
-    bonus_shares: list[Decimal] | None = None
-    help_bottom_n: int = 0
-    title_name: str = ""
+    award_top_n: SmallCount | None = None
+    award_top_percent: Percent | None = None
+    bonus_pool: Money | None = None
+    bonus_rule: str = Field("none", max_length=16)
+    bonus_shares: list[Share] | None = Field(None, max_length=1000)
+    help_bottom_n: SmallCount = 0
+    title_name: str = Field("", max_length=50)
 
 
 class CompetitionOut(Schema):
@@ -104,8 +120,8 @@ class CompetitionOut(Schema):
 
 
 class BracketIn(Schema):
-    name: str
-    position: int | None = None
+    name: str = Field(..., max_length=50)
+    position: SmallCount | None = None
 
 
 class BracketOut(Schema):
@@ -115,26 +131,28 @@ class BracketOut(Schema):
 
 
 class IndicatorIn(Schema):
-    code: str
-    name: str
-    rule: str
-    unit: str = ""
-    direction: str = "higher"
-    source: str = "reported"
-    formula: str = ""
-    count_source: str = ""
-    count_param: str = ""
+    code: str = Field(..., max_length=40)
+    name: str = Field(..., max_length=100)
+    rule: str = Field(..., max_length=16)
+    unit: str = Field("", max_length=20)
+    direction: str = Field("higher", max_length=8)
+    source: str = Field("reported", max_length=16)
+    formula: str = Field("", max_length=500)
+    count_source: str = Field("", max_length=40)
+    count_param: str = Field("", max_length=100)
     required: bool = True
-    weight: Decimal = Decimal(0)
-    target: Decimal | None = None
-    full_marks: Decimal = Decimal(100)
-    cap: Decimal | None = None
-    floor: Decimal = Decimal(0)
-    rank_first: Decimal | None = None
-    rank_step: Decimal | None = None
-    bands: list[list[Decimal]] | None = None
-    per_unit: Decimal | None = None
-    veto_threshold: Decimal | None = None
+    weight: Weight = Decimal(0)
+    target: Value | None = None
+    full_marks: Points = Decimal(100)
+    cap: Points | None = None
+    floor: Points = Decimal(0)
+    rank_first: Points | None = None
+    rank_step: Points | None = None
+    bands: list[Annotated[list[Value], Field(min_length=2, max_length=2)]] | None = Field(
+        None, max_length=100
+    )
+    per_unit: Points | None = None
+    veto_threshold: Value | None = None
 
 
 class IndicatorOut(Schema):
@@ -162,11 +180,11 @@ class IndicatorOut(Schema):
 
 
 class ParticipantIn(Schema):
-    organization_id: int | None = None
-    user_id: int | None = None
-    code: str = ""
-    name: str = ""
-    bracket_id: int | None = None
+    organization_id: Id | None = None
+    user_id: Id | None = None
+    code: str = Field("", max_length=40)
+    name: str = Field("", max_length=100)
+    bracket_id: Id | None = None
 
 
 class ParticipantOut(Schema):
@@ -181,8 +199,8 @@ class ParticipantOut(Schema):
 
 
 class PeriodIn(Schema):
-    key: str
-    label: str = ""
+    key: str = Field(..., max_length=16)
+    label: str = Field("", max_length=50)
     starts_on: dt.date | None = None
     ends_on: dt.date | None = None
 
@@ -197,27 +215,27 @@ class PeriodOut(Schema):
 
 
 class StateIn(Schema):
-    state: str
+    state: str = Field(..., max_length=16)
 
 
-class ReportIn(Schema):
-    participant_id: int
-    period_id: int
+class CompetitionReportIn(Schema):
+    participant_id: Id
+    period_id: Id
     values: dict[str, Any]
-    units: dict[str, str] | None = None
-    notes: dict[str, str] | None = None
-    self_score: Decimal | None = None
+    units: dict[str, Annotated[str, Field(max_length=20)]] | None = None
+    notes: dict[str, Annotated[str, Field(max_length=200)]] | None = None
+    self_score: Points | None = None
 
 
 class ReasonIn(Schema):
-    reason: str
+    reason: str = Field(..., max_length=TEXT_MAX)
 
 
 class CorrectionIn(Schema):
     values: dict[str, Any]
-    reason: str
-    units: dict[str, str] | None = None
-    notes: dict[str, str] | None = None
+    reason: str = Field(..., max_length=TEXT_MAX)
+    units: dict[str, Annotated[str, Field(max_length=20)]] | None = None
+    notes: dict[str, Annotated[str, Field(max_length=200)]] | None = None
 
 
 class ValueOut(Schema):
@@ -234,7 +252,7 @@ class EvidenceOut(Schema):
     url: str
 
 
-class ReportOut(Schema):
+class CompetitionReportOut(Schema):
     id: int
     participant_id: int
     participant_code: str = Field(description=CODE_DOC)
@@ -255,7 +273,7 @@ class ReportOut(Schema):
     correction_reason: str
 
 
-class ImportOut(Schema):
+class ReportImportOut(Schema):
     reports: int
     values: int
 
@@ -337,19 +355,19 @@ class HelpOut(Schema):
 
 
 class HelpIn(Schema):
-    helper_organization_id: int | None = None
-    helper_user_id: int | None = None
-    action_plan: str = ""
+    helper_organization_id: Id | None = None
+    helper_user_id: Id | None = None
+    action_plan: str = Field("", max_length=TEXT_MAX)
 
 
 class NoteIn(Schema):
-    text: str
+    text: str = Field(..., max_length=TEXT_MAX)
 
 
 class TitleIn(Schema):
-    participant_id: int
-    name: str = ""
-    citation: str = ""
+    participant_id: Id
+    name: str = Field("", max_length=100)
+    citation: str = Field("", max_length=TEXT_MAX)
 
 
 class TitleOut(Schema):
@@ -438,7 +456,7 @@ class TableOut(Schema):
     categories: list[TableCategoryOut]
 
 
-class VerifyOut(Schema):
+class SnapshotVerifyOut(Schema):
     snapshot_id: int
     content_hash: str
     verified: bool = Field(

@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from saidao.accounts.phones import mask_phone
+from saidao.core.columns import rows_readable
 from saidao.core.errors import NotFound
 from saidao.core.sheets import Sheet, xlsx_bytes
 from saidao.orgs.selectors import officer_paths, path_in_scope, scope_q
@@ -153,10 +154,14 @@ def programs_for_user(*, user: Any) -> QuerySet[Program]:
 
 
 def program_get(*, pk: int) -> Program:
+    # Read safely: a program stored with a weight beyond its column still opens, to be fixed.
     try:
-        return Program.objects.select_related("organization").get(pk=pk)
-    except (Program.DoesNotExist, ValueError, TypeError):
-        raise NotFound(detail={"program": pk}) from None
+        found = rows_readable(Program.objects.select_related("organization").filter(pk=pk))
+    except (ValueError, TypeError):
+        found = []
+    if not found:
+        raise NotFound(detail={"program": pk})
+    return found[0]
 
 
 def program_get_for_user(*, user: Any, pk: int) -> Program:

@@ -48,6 +48,7 @@ participant, or a program officer); assessors verify:
         their own unit) or program officers.
     evidence_attach(*, actor, report, file, name="") -> Evidence
     reports_import(*, actor, competition, file, submit=False) -> ImportResult
+    reports_import_start(*, actor, competition, file, submit=False) -> ImportJob (a large file)
         .xlsx (columns 参赛单位编码, or 参赛人编码 and/or 参赛人手机号, then 指标, 期间, 数值, 单位,
         备注; a person by the code when given, else by the full phone): all or nothing;
         ImportInvalid with detail["errors"] = [{"row", "column", "message"}].
@@ -99,6 +100,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from django.core.files.base import File
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 from django.db.models.functions import Length
@@ -107,8 +109,12 @@ from django.utils.translation import pgettext_lazy
 
 from saidao.accounts.models import Membership
 from saidao.core import clock
+from saidao.core.columns import values_check
 from saidao.core.errors import Conflict, InvalidInput, OutsideScope
+from saidao.core.imports import ImportProgress, import_job_create
+from saidao.core.models import ImportJob
 from saidao.core.services import audit_record
+from saidao.core.tasks import enqueue
 from saidao.orgs.models import Organization
 
 from .errors import (
@@ -188,6 +194,7 @@ def program_create(
     _require_officer(actor=actor, program=program)
     if not program.name:
         raise InvalidInput.for_field("name", _("请填写名称。"))
+    values_check(Program, year=year, total_weight=program.total_weight)
     if program.total_weight <= 0:
         raise WeightsInvalid(_("总权重必须大于零。"))
     program.save()
@@ -234,6 +241,7 @@ def category_create(
     description: str = "",
 ) -> Category:
     _require_officer(actor=actor, program=program)
+    values_check(Category, position=position)
     if program.categories.filter(name=name).exists():
         raise InvalidInput.for_field("name", _("已有同名的竞赛大项。"))
     return Category.objects.create(
@@ -274,6 +282,16 @@ def competition_create(
         errors["bonus_rule"] = [_("奖金分配办法无效。")]
     if award_top_percent is not None and not 0 < award_top_percent <= 100:
         errors["award_top_percent"] = [_("比例须在 1 到 100 之间。")]
+    try:
+        values_check(
+            Competition,
+            award_top_n=award_top_n,
+            bonus_pool=bonus_pool,
+            help_bottom_n=help_bottom_n,
+            position=position,
+        )
+    except InvalidInput as exc:
+        errors.update(exc.detail["fields"])
     shares = [Decimal(str(s)) for s in (bonus_shares or [])]
     if bonus_rule == Competition.BonusRule.RANK_SHARES and (
         not shares or sum(shares) > 100 or any(s < 0 for s in shares)
@@ -313,6 +331,7 @@ def bracket_create(
     *, actor: Any, competition: Competition, name: str, position: int | None = None
 ) -> Bracket:
     _require_officer(actor=actor, program=competition.program)
+    values_check(Bracket, position=position)
     return Bracket.objects.create(
         competition=competition,
         name=name,
@@ -481,6 +500,18 @@ def indicator_create(
     from .scoring import count_sources, indicator_problems
 
     problems = indicator_problems(ind, count_sources=count_sources())
+    bounded = ("weight", "target", "full_marks", "cap", "floor", "rank_first", "rank_step")
+    try:
+        values_check(
+            Indicator,
+            position=position,
+            per_unit=ind.per_unit,
+            veto_threshold=ind.veto_threshold,
+            **{name: getattr(ind, name) for name in bounded},
+        )
+    except InvalidInput as exc:
+        for name, messages in exc.detail["fields"].items():
+            problems.setdefault(name, []).extend(messages)
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,39}", ind.code):
         problems.setdefault("code", []).append(_("代码须以字母开头，只含字母、数字和下划线。"))
     if competition.indicators.filter(code=ind.code).exists():
@@ -723,6 +754,7 @@ def report_save(
         if not participant.competition.self_score_enabled:
             raise InvalidInput.for_field("self_score", _("该竞赛未开启自评分。"))
         report.self_score = _dec(self_score, "self_score")
+        values_check(Report, self_score=report.self_score)
         report.save(update_fields=["self_score", "updated_at"])
     return report
 
@@ -911,12 +943,38 @@ class ImportResult:
 
 
 def reports_import(
-    *, actor: Any, competition: Competition, file: IO[bytes], submit: bool = False
+    *,
+    actor: Any,
+    competition: Competition,
+    file: IO[bytes],
+    submit: bool = False,
+    progress: ImportProgress | None = None,
 ) -> ImportResult:
     from .importing import reports_import as run
 
-    result: ImportResult = run(actor=actor, competition=competition, file=file, submit=submit)
+    result: ImportResult = run(
+        actor=actor, competition=competition, file=file, submit=submit, progress=progress
+    )
     return result
+
+
+def reports_import_start(
+    *, actor: Any, competition: Competition, file: UploadedFile[Any], submit: bool = False
+) -> ImportJob:
+    """Import a large file of reports in the background (``reports_import`` run by a task);
+    the job reports its progress, then the same result or the same errors. Each row's right
+    is checked as the file is read, as in the request."""
+    from .tasks import REPORTS_IMPORT_TASK
+
+    job = import_job_create(
+        kind=ImportJob.Kind.REPORTS,
+        organization=competition.program.organization,
+        actor=actor,
+        file=file,
+        params={"competition": competition.pk, "submit": submit},
+    )
+    enqueue(REPORTS_IMPORT_TASK, job_id=job.pk)
+    return job
 
 
 def import_template(*, competition: Competition, period: Period | None = None) -> bytes:

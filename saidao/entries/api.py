@@ -6,12 +6,12 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from ninja import Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Field, Router, Schema, Status
 
 from saidao.accounts.models import User
 from saidao.campaigns.models import Theme
 from saidao.campaigns.selectors import campaign_get_published
+from saidao.core.api_types import TEXT_MAX, Id, paged
 from saidao.core.errors import InvalidInput, NotFound
 from saidao.regions.models import Region
 from saidao.uploads.models import Upload
@@ -24,15 +24,15 @@ router = Router(tags=["entries"])
 
 class EntryIn(Schema):
     upload_id: uuid.UUID
-    real_name: str = ""
-    mobile: str = ""
-    employer: str = ""
-    position: str = ""
-    province: str = ""
-    city: str = ""
-    theme_id: int | None = None
-    title: str = ""
-    description: str = ""
+    real_name: str = Field("", max_length=50)
+    mobile: str = Field("", max_length=20)
+    employer: str = Field("", max_length=100)
+    position: str = Field("", max_length=50)
+    province: str = Field("", max_length=6)
+    city: str = Field("", max_length=6)
+    theme_id: Id | None = None
+    title: str = Field("", max_length=60)
+    description: str = Field("", max_length=TEXT_MAX)
     consent_publish: bool
 
 
@@ -116,7 +116,7 @@ class PublicEntryOut(Schema):
         return obj.poster.url if obj.poster else None
 
 
-class ReportOut(Schema):
+class EntryReportOut(Schema):
     """A report as a reviewer sees it: the reporter's phone is masked."""
 
     id: int
@@ -148,22 +148,22 @@ class ReviewEntryOut(EntryOut):
 
     hidden: bool
     reports_count: int
-    reports: list[ReportOut]
+    reports: list[EntryReportOut]
 
     @staticmethod
     def resolve_reports(obj: Entry) -> list[Report]:
         return list(obj.reports.all())
 
 
-class ReportIn(Schema):
-    reason: str
-    note: str = ""
+class EntryReportIn(Schema):
+    reason: str = Field(..., max_length=20)
+    note: str = Field("", max_length=200)
 
 
 class ReviewIn(Schema):
-    entry_ids: list[int]
+    entry_ids: list[Id]
     approve: bool
-    reason: str = ""
+    reason: str = Field("", max_length=200)
 
 
 class LikeOut(Schema):
@@ -218,20 +218,20 @@ def entries_mine(request: HttpRequest) -> Any:
 
 
 @router.get("/entries/{entry_id}", response=EntryOut)
-def entries_detail(request: HttpRequest, entry_id: int) -> Entry:
+def entries_detail(request: HttpRequest, entry_id: Id) -> Entry:
     """The caller's own entry and its processing state."""
     return selectors.entry_get_for_worker(worker=_user(request), pk=entry_id)
 
 
 @router.get("/campaigns/{slug}/gallery", response=list[PublicEntryOut], auth=None)
-@paginate(LimitOffsetPagination)
+@paged
 def entries_gallery(
     request: HttpRequest,
     slug: str,
     province: str | None = None,
     city: str | None = None,
-    theme: int | None = None,
-    org: int | None = None,
+    theme: Id | None = None,
+    org: Id | None = None,
 ) -> Any:
     """Approved entries on show, filtered by zone, theme and organization."""
     return selectors.gallery(
@@ -244,12 +244,12 @@ def entries_gallery(
 
 
 @router.get("/gallery/{entry_id}", response=PublicEntryOut, auth=None)
-def entries_public(request: HttpRequest, entry_id: int) -> Entry:
+def entries_public(request: HttpRequest, entry_id: Id) -> Entry:
     return selectors.entry_get_public(pk=entry_id)
 
 
 @router.post("/gallery/{entry_id}/like", response=LikeOut)
-def entries_like(request: HttpRequest, entry_id: int) -> LikeOut:
+def entries_like(request: HttpRequest, entry_id: Id) -> LikeOut:
     entry = selectors.entry_get_public(pk=entry_id)
     added = services.entry_like(worker=_user(request), entry=entry)
     entry.refresh_from_db(fields=["likes_count"])
@@ -257,7 +257,7 @@ def entries_like(request: HttpRequest, entry_id: int) -> LikeOut:
 
 
 @router.post("/gallery/{entry_id}/report", response={201: None})
-def entries_report(request: HttpRequest, entry_id: int, payload: ReportIn) -> Status[None]:
+def entries_report(request: HttpRequest, entry_id: Id, payload: EntryReportIn) -> Status[None]:
     entry = selectors.entry_get_public(pk=entry_id)
     services.entry_report(
         reporter=_user(request), entry=entry, reason=payload.reason, note=payload.note
@@ -266,7 +266,7 @@ def entries_report(request: HttpRequest, entry_id: int, payload: ReportIn) -> St
 
 
 @router.get("/review", response=list[ReviewEntryOut])
-@paginate(LimitOffsetPagination)
+@paged
 def review_queue(request: HttpRequest, campaign: str | None = None) -> Any:
     """Entries waiting for review (or hidden by reports) in the caller's subtree, each with
     its reports: who reported (phone masked), whether the report counted toward hiding, the
@@ -276,7 +276,7 @@ def review_queue(request: HttpRequest, campaign: str | None = None) -> Any:
 
 
 @router.get("/review/{entry_id}", response=ReviewEntryOut)
-def review_entry(request: HttpRequest, entry_id: int) -> Entry:
+def review_entry(request: HttpRequest, entry_id: Id) -> Entry:
     """One entry of the caller's subtree with its reports, as in the queue."""
     return selectors.entry_get_for_reviewer(user=request.user, pk=entry_id)
 

@@ -19,17 +19,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router
-from ninja.security import django_auth
+from ninja import Field, Router
 
-from saidao.accounts.api import BearerAuth
+from saidao.accounts.api import optional_auth
 from saidao.campaigns.models import Campaign
 from saidao.campaigns.selectors import campaign_get_for_officer
+from saidao.core.api_types import Id
 from saidao.core.errors import InvalidInput, NotAuthenticated, NotFound
 from saidao.core.sheets import Sheet, xlsx_bytes
 from saidao.orgs.models import Organization
@@ -40,16 +40,13 @@ from .aggregator import WATERMARK
 from .models import TALLY_KINDS, MemberSnapshot, OrgTally, Watermark
 from .ranks import read_epoch
 
-
-def _anyone(request: HttpRequest) -> bool:
-    """Lets a request without credentials through to endpoints that decide for themselves."""
-    return True
-
-
-OPTIONAL_AUTH = [BearerAuth(), django_auth, _anyone]
-router = Router(tags=["leaderboards"], auth=OPTIONAL_AUTH)
+# Rankings are public; an organization's own rank, window and children are for its officers
+# (the API's default credentials), the rest also for anyone (``optional_auth``).
+router = Router(tags=["leaderboards"])
 PREFIX = "/campaigns/{campaign_id}/leaderboard"
 MAX_LIMIT = 500
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]
+WindowSize = Annotated[int, Field(ge=0, le=50)]
 
 
 def _reader(request: HttpRequest) -> Any:
@@ -57,7 +54,7 @@ def _reader(request: HttpRequest) -> Any:
     return user if user is not None and user.is_authenticated else None
 
 
-def _campaign(request: HttpRequest, campaign_id: int) -> Campaign:
+def _campaign(request: HttpRequest, campaign_id: Id) -> Campaign:
     campaign = Campaign.objects.select_related("organizer").filter(pk=campaign_id).first()
     if campaign is None:
         raise NotFound(detail={"campaign": campaign_id})
@@ -78,7 +75,7 @@ def _level(level: str | None) -> str | None:
     return level or None
 
 
-def _officer_org(request: HttpRequest, org_id: int) -> Organization:
+def _officer_org(request: HttpRequest, org_id: Id) -> Organization:
     if _reader(request) is None:
         raise NotAuthenticated()
     return organization_get_for_officer(user=request.user, pk=org_id)
@@ -153,7 +150,7 @@ def _top_rows(
     by: Literal["count", "rate"],
     kind: str,
     level: str | None,
-    parent: int | None,
+    parent: Id | None,
     limit: int,
 ) -> list[selectors.Row]:
     parent_org = None
@@ -176,8 +173,8 @@ def _top_rows(
     )
 
 
-@router.get(f"{PREFIX}/summary")
-def leaderboard_summary(request: HttpRequest, campaign_id: int, kind: str = "all") -> HttpResponse:
+@router.get(f"{PREFIX}/summary", **optional_auth())
+def leaderboard_summary(request: HttpRequest, campaign_id: Id, kind: str = "all") -> HttpResponse:
     """Distinct participants of the whole campaign (and per kind), provinces reached."""
     campaign = _campaign(request, campaign_id)
 
@@ -194,15 +191,15 @@ def leaderboard_summary(request: HttpRequest, campaign_id: int, kind: str = "all
     return _cached(request, campaign, build)
 
 
-@router.get(f"{PREFIX}/top")
+@router.get(f"{PREFIX}/top", **optional_auth())
 def leaderboard_top(
     request: HttpRequest,
-    campaign_id: int,
+    campaign_id: Id,
     by: Literal["count", "rate"] = "count",
     kind: str = "all",
     level: str | None = None,
-    parent: int | None = None,
-    limit: int = 50,
+    parent: Id | None = None,
+    limit: Limit = 50,
 ) -> HttpResponse:
     """The first ``limit`` organizations by participants or by rate, of a level or among the
     children of ``parent``."""
@@ -211,15 +208,15 @@ def leaderboard_top(
     return _cached(request, campaign, lambda: {"by": by, "rows": _rows(request, rows)})
 
 
-@router.get(f"{PREFIX}/top.xlsx")
+@router.get(f"{PREFIX}/top.xlsx", **optional_auth())
 def leaderboard_top_xlsx(
     request: HttpRequest,
-    campaign_id: int,
+    campaign_id: Id,
     by: Literal["count", "rate"] = "count",
     kind: str = "all",
     level: str | None = None,
-    parent: int | None = None,
-    limit: int = MAX_LIMIT,
+    parent: Id | None = None,
+    limit: Limit = MAX_LIMIT,
 ) -> HttpResponse:
     """The same ranking as ``top``, as an .xlsx workbook; anyone may download it, so names
     are written as text cells only (see ``xlsx_bytes``)."""
@@ -248,7 +245,7 @@ def leaderboard_top_xlsx(
 
 @router.get(f"{PREFIX}/rank/{{org_id}}")
 def leaderboard_rank(
-    request: HttpRequest, campaign_id: int, org_id: int, kind: str = "all"
+    request: HttpRequest, campaign_id: Id, org_id: Id, kind: str = "all"
 ) -> HttpResponse:
     """An organization's rank by participants among its level and among its siblings."""
     campaign = _campaign(request, campaign_id)
@@ -281,11 +278,11 @@ def leaderboard_rank(
 @router.get(f"{PREFIX}/window/{{org_id}}")
 def leaderboard_window(
     request: HttpRequest,
-    campaign_id: int,
-    org_id: int,
+    campaign_id: Id,
+    org_id: Id,
     by: Literal["count", "rate"] = "count",
     kind: str = "all",
-    size: int = 5,
+    size: WindowSize = 5,
 ) -> HttpResponse:
     """The rows around an organization in its level's ranking."""
     campaign = _campaign(request, campaign_id)
@@ -308,7 +305,7 @@ def leaderboard_window(
 
 @router.get(f"{PREFIX}/children/{{org_id}}")
 def leaderboard_children(
-    request: HttpRequest, campaign_id: int, org_id: int, kind: str = "all"
+    request: HttpRequest, campaign_id: Id, org_id: Id, kind: str = "all"
 ) -> HttpResponse:
     """An organization's sub-organizations by rate, worst first."""
     campaign = _campaign(request, campaign_id)
@@ -324,10 +321,10 @@ def leaderboard_children(
     )
 
 
-@router.get(f"{PREFIX}/zones")
+@router.get(f"{PREFIX}/zones", **optional_auth())
 def leaderboard_zones(
     request: HttpRequest,
-    campaign_id: int,
+    campaign_id: Id,
     level: Literal["province", "city"] = "province",
     kind: str = "all",
 ) -> HttpResponse:

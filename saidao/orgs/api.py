@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
 
+from saidao.core.api_types import TEXT_MAX, Id, paged
 from saidao.core.errors import NotFound
 from saidao.core.links import absolute_url
 from saidao.regions.selectors import region_get
@@ -56,22 +56,22 @@ class OrganizationPublicOut(Schema):
 
 
 class ApplyIn(Schema):
-    parent_id: int
-    name: str
-    level: str
-    kind: str
-    region_code: str
-    credit_code: str
-    contact_name: str
-    contact_phone: str
+    parent_id: Id
+    name: str = Field(..., max_length=100)
+    level: str = Field(..., max_length=16)
+    kind: str = Field(..., max_length=16)
+    region_code: str = Field(..., max_length=6)
+    credit_code: str = Field(..., max_length=18)
+    contact_name: str = Field(..., max_length=50)
+    contact_phone: str = Field(..., max_length=20)
 
 
 class RejectIn(Schema):
-    reason: str
+    reason: str = Field(..., max_length=TEXT_MAX)
 
 
 class MoveIn(Schema):
-    parent_id: int
+    parent_id: Id
 
 
 class InviteCodeIn(Schema):
@@ -97,12 +97,12 @@ class InviteCodeOut(Schema):
         return absolute_url(request, reverse("accounts:join") + f"?code={obj.code}")
 
 
-class RoleIn(Schema):
-    user_id: int
-    kind: str
+class OrgRoleIn(Schema):
+    user_id: Id
+    kind: str = Field(..., max_length=16)
 
 
-class RoleOut(Schema):
+class OrgRoleOut(Schema):
     id: int
     organization_id: int
     user_id: int
@@ -137,15 +137,13 @@ class RoleInvitationOut(Schema):
         return obj.created_at
 
 
-def _officer_org(request: HttpRequest, org_id: int) -> Organization:
+def _officer_org(request: HttpRequest, org_id: Id) -> Organization:
     return selectors.organization_get_for_officer(user=request.user, pk=org_id)
 
 
 @router.get("/orgs/directory", response=list[OrganizationPublicOut], auth=None)
-@paginate(LimitOffsetPagination)
-def orgs_directory(
-    request: HttpRequest, parent: int | None = None, level: str | None = None
-) -> Any:
+@paged
+def orgs_directory(request: HttpRequest, parent: Id | None = None, level: str | None = None) -> Any:
     """Approved organizations' public names, for choosing a parent or checking an invite."""
     qs = selectors.organizations_approved(level=level)
     if parent is not None:
@@ -154,7 +152,7 @@ def orgs_directory(
 
 
 @router.get("/orgs", response=list[OrganizationOut])
-@paginate(LimitOffsetPagination)
+@paged
 def orgs_mine(request: HttpRequest) -> Any:
     """Every organization in the caller's part of the tree (empty for a worker)."""
     return selectors.organizations_for_officer(user=request.user).order_by("path")
@@ -190,29 +188,29 @@ def orgs_apply(request: HttpRequest, payload: ApplyIn) -> Status[Organization]:
 
 
 @router.get("/orgs/{org_id}", response=OrganizationOut)
-def orgs_detail(request: HttpRequest, org_id: int) -> Organization:
+def orgs_detail(request: HttpRequest, org_id: Id) -> Organization:
     return _officer_org(request, org_id)
 
 
 @router.get("/orgs/{org_id}/children", response=list[OrganizationOut])
-def orgs_children(request: HttpRequest, org_id: int) -> Any:
+def orgs_children(request: HttpRequest, org_id: Id) -> Any:
     return list(selectors.organization_children(organization=_officer_org(request, org_id)))
 
 
 @router.get("/orgs/{org_id}/subtree", response=list[OrganizationOut])
-@paginate(LimitOffsetPagination)
-def orgs_subtree(request: HttpRequest, org_id: int) -> Any:
+@paged
+def orgs_subtree(request: HttpRequest, org_id: Id) -> Any:
     return selectors.organization_subtree(organization=_officer_org(request, org_id))
 
 
 @router.post("/orgs/{org_id}/approve", response=OrganizationOut)
-def orgs_approve(request: HttpRequest, org_id: int) -> Organization:
+def orgs_approve(request: HttpRequest, org_id: Id) -> Organization:
     org = _officer_org(request, org_id)
     return services.organization_approve(officer=request.user, organization=org)
 
 
 @router.post("/orgs/{org_id}/reject", response=OrganizationOut)
-def orgs_reject(request: HttpRequest, org_id: int, payload: RejectIn) -> Organization:
+def orgs_reject(request: HttpRequest, org_id: Id, payload: RejectIn) -> Organization:
     org = _officer_org(request, org_id)
     return services.organization_reject(
         officer=request.user, organization=org, reason=payload.reason
@@ -220,21 +218,21 @@ def orgs_reject(request: HttpRequest, org_id: int, payload: RejectIn) -> Organiz
 
 
 @router.post("/orgs/{org_id}/move", response=OrganizationOut)
-def orgs_move(request: HttpRequest, org_id: int, payload: MoveIn) -> Organization:
+def orgs_move(request: HttpRequest, org_id: Id, payload: MoveIn) -> Organization:
     org = _officer_org(request, org_id)
     target = _officer_org(request, payload.parent_id)
     return services.organization_move(actor=request.user, organization=org, new_parent=target)
 
 
 @router.get("/orgs/{org_id}/invite-codes", response=list[InviteCodeOut])
-def invite_codes_list(request: HttpRequest, org_id: int) -> Any:
+def invite_codes_list(request: HttpRequest, org_id: Id) -> Any:
     org = _officer_org(request, org_id)
     return list(selectors.invite_codes_for_organization(organization=org))
 
 
 @router.post("/orgs/{org_id}/invite-codes", response={201: InviteCodeOut})
 def invite_codes_create(
-    request: HttpRequest, org_id: int, payload: InviteCodeIn
+    request: HttpRequest, org_id: Id, payload: InviteCodeIn
 ) -> Status[InviteCode]:
     org = _officer_org(request, org_id)
     invite = services.invite_code_create(
@@ -251,13 +249,13 @@ def invite_codes_revoke(request: HttpRequest, code: str) -> InviteCode:
     return services.invite_code_revoke(actor=request.user, invite=invite)
 
 
-@router.get("/orgs/{org_id}/roles", response=list[RoleOut])
-def roles_list(request: HttpRequest, org_id: int) -> Any:
+@router.get("/orgs/{org_id}/roles", response=list[OrgRoleOut])
+def roles_list(request: HttpRequest, org_id: Id) -> Any:
     return list(selectors.roles_for_organization(organization=_officer_org(request, org_id)))
 
 
-@router.post("/orgs/{org_id}/roles", response={201: RoleOut})
-def roles_grant(request: HttpRequest, org_id: int, payload: RoleIn) -> Status[Role]:
+@router.post("/orgs/{org_id}/roles", response={201: OrgRoleOut})
+def roles_grant(request: HttpRequest, org_id: Id, payload: OrgRoleIn) -> Status[Role]:
     org = _officer_org(request, org_id)
     user = get_user_model().objects.filter(pk=payload.user_id, is_active=True).first()
     if user is None:
@@ -272,21 +270,21 @@ def role_invitations(request: HttpRequest) -> Any:
     return list(selectors.role_invitations_pending(user=request.user))
 
 
-def _own_role(request: HttpRequest, role_id: int) -> Role:
+def _own_role(request: HttpRequest, role_id: Id) -> Role:
     role = Role.objects.filter(pk=role_id, user__pk=request.user.pk or 0).first()
     if role is None:
         raise NotFound()
     return role
 
 
-@router.post("/me/role-invitations/{role_id}/accept", response=RoleOut)
-def role_invitation_accept(request: HttpRequest, role_id: int) -> Role:
+@router.post("/me/role-invitations/{role_id}/accept", response=OrgRoleOut)
+def role_invitation_accept(request: HttpRequest, role_id: Id) -> Role:
     """Accept an appointment made to the caller; only the appointee can."""
     return services.role_accept(user=request.user, role=_own_role(request, role_id))
 
 
 @router.post("/me/role-invitations/{role_id}/decline", response={204: None})
-def role_invitation_decline(request: HttpRequest, role_id: int) -> Status[None]:
+def role_invitation_decline(request: HttpRequest, role_id: Id) -> Status[None]:
     """Decline an appointment made to the caller (or give up a role the caller holds)."""
     services.role_decline(user=request.user, role=_own_role(request, role_id))
     return Status(204, None)

@@ -21,10 +21,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
-from ninja.security import django_auth
 
 from saidao.accounts import token_cache
-from saidao.accounts.api import BearerAuth
+from saidao.accounts.api import BearerAuth, optional_auth, session_auth
 from saidao.accounts.models import ApiToken, User
 from saidao.campaigns.selectors import (
     campaign_get_for_officer,
@@ -32,7 +31,10 @@ from saidao.campaigns.selectors import (
     campaigns_for_officer,
 )
 from saidao.core import clock
+from saidao.core.api import ImportJobOut, import_job_out
+from saidao.core.api_types import Id, Offset, PageSize, Position
 from saidao.core.errors import InvalidInput, NotFound
+from saidao.core.imports import import_goes_background
 from saidao.orgs.selectors import organization_get_for_officer
 
 from . import selectors, services
@@ -41,14 +43,14 @@ from .schemas import (
     AnswerIn,
     AnswerOut,
     ContestIn,
+    ContestMeOut,
     ContestOut,
     ContestPatch,
-    ImportOut,
     LeaderboardOut,
-    MeOut,
     OrgAverageOut,
     OrgResultOut,
     PaperOut,
+    QuestionImportOut,
     QuestionIn,
     QuestionOut,
     RankOut,
@@ -61,11 +63,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
 
 
-def _anyone(request: HttpRequest) -> bool:
-    return True
-
-
-OPTIONAL_AUTH = [BearerAuth(), django_auth, _anyone]
 router = Router(tags=["quizzes"])
 MAX_LIMIT = 200
 
@@ -111,11 +108,11 @@ def _fmt(fmt: str) -> str:
 @router.get("/quiz/questions", response=list[QuestionOut])
 def questions_list(
     request: HttpRequest,
-    organization: int | None = None,
+    organization: Id | None = None,
     category: str | None = None,
     archived: bool = False,
-    limit: int = 100,
-    offset: int = 0,
+    limit: PageSize = 100,
+    offset: Offset = 0,
 ) -> list[QuestionOut]:
     """The banks of the caller's subtree (or one organization's), with answers."""
     org = organization_get_for_officer(user=request.user, pk=organization) if organization else None
@@ -154,7 +151,7 @@ def questions_template(request: HttpRequest, fmt: str = "xlsx") -> HttpResponse:
 
 
 @router.get("/quiz/questions/export")
-def questions_export(request: HttpRequest, organization: int, fmt: str = "xlsx") -> HttpResponse:
+def questions_export(request: HttpRequest, organization: Id, fmt: str = "xlsx") -> HttpResponse:
     """An organization's bank in the template's columns (importable again)."""
     fmt = _fmt(fmt)
     org = organization_get_for_officer(user=request.user, pk=organization)
@@ -164,26 +161,30 @@ def questions_export(request: HttpRequest, organization: int, fmt: str = "xlsx")
     )
 
 
-@router.post("/quiz/questions/import", response={201: ImportOut})
+@router.post("/quiz/questions/import", response={201: QuestionImportOut, 202: ImportJobOut})
 def questions_import(
-    request: HttpRequest, file: File[UploadedFile], organization: Form[int]
-) -> Status[ImportOut]:
+    request: HttpRequest, file: File[UploadedFile], organization: Form[Id]
+) -> Status[QuestionImportOut] | Status[ImportJobOut]:
     """Import an .xlsx or CSV file: every question or none. On errors (400, code
-    ``question_import_invalid``) ``detail.errors`` lists each with row, column and message."""
+    ``question_import_invalid``) ``detail.errors`` lists each with row, column and message.
+    A large file is imported in the background: 202 with the job, to poll at its ``url``."""
     org = organization_get_for_officer(user=request.user, pk=organization)
+    if import_goes_background(file, filename=file.name or "", csv_ok=True):
+        job = services.questions_import_start(actor=_user(request), organization=org, file=file)
+        return Status(202, import_job_out(job))
     questions = services.questions_import(
         actor=_user(request), organization=org, file=file, filename=file.name or ""
     )
-    return Status(201, ImportOut(imported=len(questions)))
+    return Status(201, QuestionImportOut(imported=len(questions)))
 
 
 @router.get("/quiz/questions/{question_id}", response=QuestionOut)
-def questions_get(request: HttpRequest, question_id: int) -> QuestionOut:
+def questions_get(request: HttpRequest, question_id: Id) -> QuestionOut:
     return _question_out(selectors.question_get_for_officer(user=request.user, pk=question_id))
 
 
 @router.put("/quiz/questions/{question_id}", response=QuestionOut)
-def questions_update(request: HttpRequest, question_id: int, payload: QuestionIn) -> QuestionOut:
+def questions_update(request: HttpRequest, question_id: Id, payload: QuestionIn) -> QuestionOut:
     """Edit a question; when papers have drawn it, they keep the version they drew."""
     q = selectors.question_get_for_officer(user=request.user, pk=question_id)
     q = services.question_update(
@@ -202,7 +203,7 @@ def questions_update(request: HttpRequest, question_id: int, payload: QuestionIn
 
 
 @router.delete("/quiz/questions/{question_id}", response={204: None})
-def questions_archive(request: HttpRequest, question_id: int) -> Status[None]:
+def questions_archive(request: HttpRequest, question_id: Id) -> Status[None]:
     q = selectors.question_get_for_officer(user=request.user, pk=question_id)
     services.question_archive(actor=_user(request), question=q)
     return Status(204, None)
@@ -264,7 +265,7 @@ def contests_create(request: HttpRequest, payload: ContestIn) -> Status[ContestO
 
 
 @router.patch("/quiz/contests/{contest_id}", response=ContestOut)
-def contests_update(request: HttpRequest, contest_id: int, payload: ContestPatch) -> ContestOut:
+def contests_update(request: HttpRequest, contest_id: Id, payload: ContestPatch) -> ContestOut:
     contest = selectors.contest_get_for_officer(user=request.user, pk=contest_id)
     data = payload.dict(exclude_unset=True, exclude={"rules", "bank_id"})
     data = {k: v for k, v in data.items() if v is not None}
@@ -282,8 +283,8 @@ def contests_update(request: HttpRequest, contest_id: int, payload: ContestPatch
     return _contest_out(selectors.contest_get_for_officer(user=request.user, pk=contest_id))
 
 
-@router.get("/quiz/contests/{contest_id}", response=ContestOut, auth=OPTIONAL_AUTH)
-def contests_get(request: HttpRequest, contest_id: int) -> ContestOut:
+@router.get("/quiz/contests/{contest_id}", response=ContestOut, **optional_auth())
+def contests_get(request: HttpRequest, contest_id: Id) -> ContestOut:
     """A contest's rules and settings (public for a published campaign)."""
     return _contest_out(selectors.contest_get(pk=contest_id))
 
@@ -298,15 +299,15 @@ def _certificate_code(contest: Contest, worker: User) -> str | None:
     return cert.code if cert else None
 
 
-@router.get("/quiz/contests/{contest_id}/me", response=MeOut)
-def contests_me(request: HttpRequest, contest_id: int) -> MeOut:
+@router.get("/quiz/contests/{contest_id}/me", response=ContestMeOut)
+def contests_me(request: HttpRequest, contest_id: Id) -> ContestMeOut:
     """The caller's tries left today (Asia/Shanghai), attempt in progress, best and rank."""
     contest = selectors.contest_get(pk=contest_id)
     worker = _user(request)
     tries = selectors.tries_today(contest=contest, worker=worker)
     current = selectors.attempt_current(contest=contest, worker=worker)
     rank = selectors.worker_rank(contest=contest, worker=worker)
-    return MeOut(
+    return ContestMeOut(
         tries_limit=tries.limit,
         tries_used=tries.used,
         tries_left=tries.left,
@@ -398,11 +399,11 @@ class AttemptBearer(BearerAuth):
 
 
 # The hot endpoints of an attempt: thousands of workers start at once and save every answer.
-ATTEMPT_AUTH = [AttemptBearer(), django_auth]
+ATTEMPT_AUTH = [AttemptBearer(), session_auth]
 
 
 @router.post("/quiz/contests/{contest_id}/attempts", response={201: PaperOut}, auth=ATTEMPT_AUTH)
-def attempts_start(request: HttpRequest, contest_id: int) -> HttpResponse:
+def attempts_start(request: HttpRequest, contest_id: Id) -> HttpResponse:
     """Start a try, or get back the one in progress (same paper, time left by the server)."""
     contest = selectors.contest_get_cached(pk=contest_id)
     attempt, rows = services.attempt_start_with_paper(contest=contest, worker=_user(request))
@@ -411,7 +412,7 @@ def attempts_start(request: HttpRequest, contest_id: int) -> HttpResponse:
 
 
 @router.get("/quiz/attempts/{attempt_id}", response=PaperOut, auth=ATTEMPT_AUTH)
-def attempts_get(request: HttpRequest, attempt_id: int) -> HttpResponse:
+def attempts_get(request: HttpRequest, attempt_id: Id) -> HttpResponse:
     """The paper: questions and options in this attempt's order, the answers saved so far, the
     deadline and seconds left, the last accepted sequence number. No correct answers."""
     attempt = selectors.attempt_get_for_worker(worker=_user(request), pk=attempt_id)
@@ -420,7 +421,7 @@ def attempts_get(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 @router.put("/quiz/attempts/{attempt_id}/answers/{position}", response=AnswerOut, auth=ATTEMPT_AUTH)
 def attempts_answer(
-    request: HttpRequest, attempt_id: int, position: int, payload: AnswerIn
+    request: HttpRequest, attempt_id: Id, position: Position, payload: AnswerIn
 ) -> HttpResponse:
     """Save one answer (displayed letters; "" clears it) with the page's sequence number."""
     # The service reads the attempt by id and owner itself, so no read is needed first.
@@ -446,7 +447,7 @@ def _result(attempt: Attempt, worker: User) -> ResultOut:
 
 
 @router.post("/quiz/attempts/{attempt_id}/submit", response=ResultOut, auth=ATTEMPT_AUTH)
-def attempts_submit(request: HttpRequest, attempt_id: int, payload: SubmitIn) -> ResultOut:
+def attempts_submit(request: HttpRequest, attempt_id: Id, payload: SubmitIn) -> ResultOut:
     """Hand in the paper; submitting again returns the same result."""
     worker = _user(request)
     attempt = selectors.attempt_get_for_worker(worker=worker, pk=attempt_id)
@@ -455,16 +456,16 @@ def attempts_submit(request: HttpRequest, attempt_id: int, payload: SubmitIn) ->
 
 
 @router.get("/quiz/attempts/{attempt_id}/result", response=ResultOut)
-def attempts_result(request: HttpRequest, attempt_id: int) -> ResultOut:
+def attempts_result(request: HttpRequest, attempt_id: Id) -> ResultOut:
     """Score, time and (when the contest reveals them) each question's answer and explanation."""
     worker = _user(request)
     attempt = selectors.attempt_get_for_worker(worker=worker, pk=attempt_id)
     return _result(attempt, worker)
 
 
-@router.get("/quiz/contests/{contest_id}/leaderboard", response=LeaderboardOut, auth=OPTIONAL_AUTH)
+@router.get("/quiz/contests/{contest_id}/leaderboard", response=LeaderboardOut, **optional_auth())
 def contests_leaderboard(
-    request: HttpRequest, contest_id: int, limit: int = 50, offset: int = 0
+    request: HttpRequest, contest_id: Id, limit: PageSize = 50, offset: Offset = 0
 ) -> LeaderboardOut:
     """Individuals by counted score, then shorter time, then earlier finish; names masked.
     ``me`` is the caller's own row when signed in."""
@@ -485,10 +486,10 @@ def contests_leaderboard(
 
 
 @router.get(
-    "/quiz/contests/{contest_id}/organizations", response=list[OrgAverageOut], auth=OPTIONAL_AUTH
+    "/quiz/contests/{contest_id}/organizations", response=list[OrgAverageOut], **optional_auth()
 )
 def contests_organizations(
-    request: HttpRequest, contest_id: int, parent: int | None = None
+    request: HttpRequest, contest_id: Id, parent: Id | None = None
 ) -> list[OrgAverageOut]:
     """The children of ``parent`` (the organizer by default) by average counted score."""
     contest = selectors.contest_get(pk=contest_id)
@@ -514,13 +515,13 @@ def contests_organizations(
     ]
 
 
-def _results_parent(request: HttpRequest, parent: int | None) -> Any:
+def _results_parent(request: HttpRequest, parent: Id | None) -> Any:
     return organization_get_for_officer(user=request.user, pk=parent) if parent else None
 
 
 @router.get("/quiz/contests/{contest_id}/results", response=list[OrgResultOut])
 def contests_results(
-    request: HttpRequest, contest_id: int, parent: int | None = None
+    request: HttpRequest, contest_id: Id, parent: Id | None = None
 ) -> list[OrgResultOut]:
     """For officers: per organization of their subtree, participants, passes and scores."""
     contest = _contest_for_results(request, contest_id)
@@ -543,7 +544,7 @@ def contests_results(
 
 @router.get("/quiz/contests/{contest_id}/results.xlsx")
 def contests_results_xlsx(
-    request: HttpRequest, contest_id: int, parent: int | None = None
+    request: HttpRequest, contest_id: Id, parent: Id | None = None
 ) -> HttpResponse:
     contest = _contest_for_results(request, contest_id)
     body = selectors.results_xlsx(
@@ -561,6 +562,6 @@ if settings.SAIDAO_BENCH:
         return {"hello": "world"}
 
 
-def _contest_for_results(request: HttpRequest, contest_id: int) -> Contest:
+def _contest_for_results(request: HttpRequest, contest_id: Id) -> Contest:
     """The contest, for an officer of its organizer or of an organization under it."""
     return selectors.contest_get_for_results(user=request.user, pk=contest_id)

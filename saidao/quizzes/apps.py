@@ -18,6 +18,12 @@ class QuizzesConfig(AppConfig):
 
         activity_provider(contest_cards)
 
+        from saidao.campaigns.selectors import campaign_contest_source
+
+        from .selectors import contest_id_of_campaign
+
+        campaign_contest_source(contest_id_of_campaign)
+
         from saidao.core.asgi import single_lane
 
         # A contest's hot requests: start (or resume), read the paper, save, hand in.

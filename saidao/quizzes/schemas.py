@@ -5,20 +5,26 @@ contest reveals them."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from ninja import Schema
+from ninja import Field, Schema
+
+from saidao.core.api_types import TEXT_MAX, Count, Id, SmallCount
+
+# A choice is the letters of the options picked (A to F).
+Choice = Annotated[str, Field(max_length=6)]
 
 
 class QuestionIn(Schema):
-    organization_id: int | None = None  # the bank; required to create
-    kind: str
-    stem: str
-    options: list[str] = []
-    answer: str
-    category: str = ""
-    difficulty: str = "medium"
-    explanation: str = ""
-    source: str = ""
+    organization_id: Id | None = None  # the bank; required to create
+    kind: str = Field(..., max_length=16)
+    stem: str = Field(..., max_length=TEXT_MAX)
+    options: list[Annotated[str, Field(max_length=1000)]] = Field([], max_length=26)
+    answer: str = Field(..., max_length=6)
+    category: str = Field("", max_length=40)
+    difficulty: str = Field("medium", max_length=8)
+    explanation: str = Field("", max_length=TEXT_MAX)
+    source: str = Field("", max_length=200)
 
 
 class QuestionOut(Schema):
@@ -39,15 +45,15 @@ class QuestionOut(Schema):
     archived: bool
 
 
-class ImportOut(Schema):
+class QuestionImportOut(Schema):
     imported: int
 
 
 class RuleIn(Schema):
-    count: int
-    points: int
-    category: str = ""
-    difficulty: str = ""
+    count: SmallCount
+    points: SmallCount
+    category: str = Field("", max_length=40)
+    difficulty: str = Field("", max_length=8)
 
 
 class RuleOut(Schema):
@@ -58,34 +64,34 @@ class RuleOut(Schema):
 
 
 class ContestIn(Schema):
-    campaign: str  # the campaign's slug
-    title: str
-    rules: list[RuleIn]
-    bank_id: int | None = None
-    description: str = ""
-    time_limit_s: int = 600
-    grace_s: int = 30
-    tries_per_day: int = 3
-    counted: str = "best"
-    pass_score: int = 60
-    partial_credit: str = "all_or_nothing"
-    reveal: str = "after_submit"
-    certificate: str = "passed"
+    campaign: str = Field(..., max_length=64)  # the campaign's slug
+    title: str = Field(..., max_length=120)
+    rules: list[RuleIn] = Field(..., max_length=100)
+    bank_id: Id | None = None
+    description: str = Field("", max_length=TEXT_MAX)
+    time_limit_s: Count = 600
+    grace_s: Count = 30
+    tries_per_day: SmallCount = 3
+    counted: str = Field("best", max_length=8)
+    pass_score: Count = 60
+    partial_credit: str = Field("all_or_nothing", max_length=16)
+    reveal: str = Field("after_submit", max_length=16)
+    certificate: str = Field("passed", max_length=8)
 
 
 class ContestPatch(Schema):
-    title: str | None = None
-    rules: list[RuleIn] | None = None
-    bank_id: int | None = None
-    description: str | None = None
-    time_limit_s: int | None = None
-    grace_s: int | None = None
-    tries_per_day: int | None = None
-    counted: str | None = None
-    pass_score: int | None = None
-    partial_credit: str | None = None
-    reveal: str | None = None
-    certificate: str | None = None
+    title: str | None = Field(None, max_length=120)
+    rules: list[RuleIn] | None = Field(None, max_length=100)
+    bank_id: Id | None = None
+    description: str | None = Field(None, max_length=TEXT_MAX)
+    time_limit_s: Count | None = None
+    grace_s: Count | None = None
+    tries_per_day: SmallCount | None = None
+    counted: str | None = Field(None, max_length=8)
+    pass_score: Count | None = None
+    partial_credit: str | None = Field(None, max_length=16)
+    reveal: str | None = Field(None, max_length=16)
+    certificate: str | None = Field(None, max_length=8)
 
 
 class ContestOut(Schema):
@@ -108,7 +114,7 @@ class ContestOut(Schema):
     quiz_open: bool
 
 
-class MeOut(Schema):
+class ContestMeOut(Schema):
     tries_limit: int
     tries_used: int
     tries_left: int
@@ -146,8 +152,8 @@ class PaperOut(Schema):
 
 
 class AnswerIn(Schema):
-    choice: str | list[str]
-    seq: int
+    choice: Choice | Annotated[list[Choice], Field(max_length=26)]
+    seq: Count
 
 
 class AnswerOut(Schema):
@@ -157,7 +163,7 @@ class AnswerOut(Schema):
 
 
 class SubmitIn(Schema):
-    seq: int | None = None
+    seq: Count | None = None
 
 
 class ReviewQuestionOut(PaperQuestionOut):

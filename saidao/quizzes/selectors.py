@@ -117,6 +117,18 @@ def _contests() -> QuerySet[Contest]:
     ).prefetch_related("rules", "campaign__phases")
 
 
+def contest_id_of_campaign(campaign: Campaign) -> int | None:
+    """The campaign's knowledge contest (the newest if there are several), for the campaign's
+    API answer (registered with ``campaign_contest_source``)."""
+    pk: int | None = (
+        Contest.objects.filter(campaign=campaign)
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return pk
+
+
 def contests_for_officer(*, user: Any) -> QuerySet[Contest]:
     return _contests().filter(scope_q(officer_paths(user=user), field="campaign__organizer__path"))
 

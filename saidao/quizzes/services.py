@@ -9,6 +9,7 @@ Question bank (officers of the bank organization's subtree)
   difficulty="medium", explanation="", source="") -> Question`` (a new version when drawn before)
 - ``question_archive(*, actor, question) -> Question``
 - ``questions_import(*, actor, organization, file, filename="") -> list[Question]``
+- ``questions_import_start(*, actor, organization, file) -> ImportJob`` (a large file)
   (all or nothing; raises QuestionImportInvalid with ``detail["errors"]`` = [{row, column,
   message}])
 - ``questions_export(*, questions, fmt="xlsx") -> bytes`` and ``question_template(*, fmt) -> bytes``
@@ -57,6 +58,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, models, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -65,8 +67,12 @@ from saidao.campaigns.models import Campaign, Phase
 from saidao.campaigns.selectors import campaign_require_member, phase_require
 from saidao.campaigns.services import PhaseSpec, campaign_create
 from saidao.core import clock
+from saidao.core.columns import values_check
 from saidao.core.errors import InvalidInput, NotFound, OutsideScope
+from saidao.core.imports import ImportProgress, import_job_create
+from saidao.core.models import ImportJob
 from saidao.core.services import audit_record
+from saidao.core.tasks import enqueue
 from saidao.leaderboards.services import participation_record
 from saidao.orgs.models import Organization
 from saidao.orgs.selectors import organization_in_scope
@@ -325,10 +331,16 @@ def question_archive(*, actor: Any, question: Question) -> Question:
 
 @transaction.atomic
 def questions_import(
-    *, actor: Any, organization: Organization, file: IO[bytes], filename: str = ""
+    *,
+    actor: Any,
+    organization: Organization,
+    file: IO[bytes],
+    filename: str = "",
+    progress: ImportProgress | None = None,
 ) -> list[Question]:
     """Import a whole .xlsx or CSV file, or nothing: every error is reported with its row,
-    column and reason (``QuestionImportInvalid.detail["errors"]``)."""
+    column and reason (``QuestionImportInvalid.detail["errors"]``). ``progress`` (a background
+    job's) is told how many rows have been read."""
     _require_officer(actor=actor, organization=organization)
     _changed()
     existing = set(
@@ -336,7 +348,12 @@ def questions_import(
             "fingerprint", flat=True
         )
     )
-    parsed = importing.questions_parse(file, filename=filename, existing=existing)
+    parsed = importing.questions_parse(
+        file,
+        filename=filename,
+        existing=existing,
+        progress=progress.reading if progress else None,
+    )
     if parsed.errors:
         raise QuestionImportInvalid(
             detail={"errors": parsed.errors, "rows_ok": len(parsed.questions)}
@@ -388,6 +405,21 @@ def questions_import(
         data={"count": len(questions), "filename": filename[:200]},
     )
     return questions
+
+
+def questions_import_start(
+    *, actor: Any, organization: Organization, file: UploadedFile[Any]
+) -> ImportJob:
+    """Import a large question file in the background (``questions_import`` run by a task);
+    the job reports its progress, then the same result or the same errors."""
+    from .tasks import QUESTIONS_IMPORT_TASK
+
+    _require_officer(actor=actor, organization=organization)
+    job = import_job_create(
+        kind=ImportJob.Kind.QUESTIONS, organization=organization, actor=actor, file=file
+    )
+    enqueue(QUESTIONS_IMPORT_TASK, job_id=job.pk)
+    return job
 
 
 def questions_export(*, questions: Sequence[Question], fmt: str = "xlsx") -> bytes:
@@ -448,6 +480,11 @@ def _check_settings(values: dict[str, Any], rules: Sequence[RuleSpec] | None) ->
         errors["tries_per_day"] = [str(_("每天可答次数至少为 1。"))]
     if values.get("pass_score", 0) < 0:
         errors["pass_score"] = [str(_("及格分不能为负数。"))]
+    numbers = ("time_limit_s", "grace_s", "tries_per_day", "pass_score")
+    try:
+        values_check(Contest, **{k: values[k] for k in numbers if k in values and k not in errors})
+    except InvalidInput as exc:
+        errors.update(exc.detail["fields"])
     choices = {
         "counted": Contest.Counted.values,
         "partial_credit": Contest.PartialCredit.values,

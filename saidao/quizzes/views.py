@@ -30,6 +30,7 @@ from saidao.campaigns.models import Campaign
 from saidao.core import clock
 from saidao.core.errors import NotFound, OutsideScope, SaidaoError
 from saidao.core.forms import form_add_error
+from saidao.core.imports import import_goes_background
 from saidao.orgs import selectors as org_selectors
 from saidao.orgs.models import Organization
 
@@ -461,6 +462,9 @@ def bank_import(request: HttpRequest, org_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
+            if import_goes_background(upload, filename=upload.name or "", csv_ok=True):
+                job = services.questions_import_start(actor=officer, organization=org, file=upload)
+                return redirect(reverse("core:import_job", args=[job.pk]))
             imported = services.questions_import(
                 actor=officer, organization=org, file=upload, filename=upload.name or ""
             )

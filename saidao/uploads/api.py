@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from saidao.core.api_types import MAX_BIGINT
+
 from . import selectors, services
 from .models import Upload
-from .s3 import s3_part_count, s3_part_size
+from .s3 import S3_MAX_PARTS, s3_part_count, s3_part_size
 
 router = Router(tags=["uploads"])
+
+
+# 0 reaches the service, which names the parts the file has.
+PartNumber = Annotated[int, Field(ge=0, le=S3_MAX_PARTS)]
 
 
 class UploadOut(Schema):
@@ -49,15 +55,15 @@ class S3UploadOut(UploadOut):
 
 
 class S3StartIn(Schema):
-    purpose: str
-    size: int = Field(..., ge=0, description="声明的文件大小（字节）")
-    filename: str = ""
-    content_type: str = ""
-    metadata: dict[str, str] = Field(default_factory=dict)
+    purpose: str = Field(..., max_length=32)
+    size: int = Field(..., ge=0, le=MAX_BIGINT, description="声明的文件大小（字节）")
+    filename: str = Field("", max_length=255)
+    content_type: str = Field("", max_length=255)
+    metadata: dict[str, Annotated[str, Field(max_length=200)]] = Field(default_factory=dict)
 
 
 class PartNumbersIn(Schema):
-    part_numbers: list[int]
+    part_numbers: list[PartNumber] = Field(..., max_length=S3_MAX_PARTS)
 
 
 class PartUrlOut(Schema):
@@ -72,12 +78,12 @@ class PartOut(Schema):
 
 
 class PartIn(Schema):
-    part_number: int
-    etag: str
+    part_number: PartNumber
+    etag: str = Field(..., max_length=200)
 
 
 class CompleteIn(Schema):
-    parts: list[PartIn]
+    parts: list[PartIn] = Field(..., max_length=S3_MAX_PARTS)
 
 
 @router.post("/uploads/s3/start", response={201: S3UploadOut}, url_name="uploads_s3_start")

@@ -42,7 +42,7 @@ def test_create_campaign_through_the_api(client: Client, tree: Tree) -> None:
         headers=headers,
     )
     assert resp.status_code == 201, resp.content
-    assert resp.json()["themes"] == ["身边的劳模"]
+    assert [t["title"] for t in resp.json()["themes"]] == ["身边的劳模"]
 
 
 def test_create_campaign_for_another_city_is_refused(client: Client, tree: Tree) -> None:
