@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -291,24 +293,37 @@ def join(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/join.html", {"form": form, "preview": preview})
 
 
+def _code_sign_in(
+    request: HttpRequest,
+    form: ActivateForm | RecoverForm,
+    service: Callable[..., User],
+    done: str,
+) -> User | None:
+    """Set a password with a code (an officer's activation code, or an SMS code), then sign in.
+    The form's errors carry what went wrong; None then."""
+    d = form.cleaned_data
+    try:
+        user = service(
+            phone=d["phone"],
+            code=d["code"],
+            password=d["password"],
+            consent_version=form.consent_version(),
+            ip_address=_ip(request),
+        )
+    except SaidaoError as e:
+        form_add_error(form, e)
+        return None
+    _sign_in(request, user)
+    messages.success(request, done)
+    return user
+
+
 def activate(request: HttpRequest) -> HttpResponse:
     form = ActivateForm(request.POST or None, initial={"phone": request.GET.get("phone", "")})
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            user = services.account_activate(
-                phone=d["phone"],
-                code=d["code"],
-                password=d["password"],
-                consent_version=form.consent_version(),
-                ip_address=_ip(request),
-            )
-        except SaidaoError as e:
-            form_add_error(form, e)
-        else:
-            _sign_in(request, user)
-            messages.success(request, _("账号已激活。"))
-            return redirect("accounts:me")
+    done = _("账号已激活。")
+    posted = request.method == "POST" and form.is_valid()
+    if posted and _code_sign_in(request, form, services.account_activate, done):
+        return redirect("accounts:me")
     return render(request, "accounts/activate.html", {"form": form})
 
 
@@ -334,22 +349,10 @@ def recover(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("本站未开通短信服务，请向您所在工会的干部索取重置码。"))
         return redirect("accounts:reset")
     form = RecoverForm(request.POST or None, initial={"phone": request.GET.get("phone", "")})
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            user = services.account_recover(
-                phone=d["phone"],
-                code=d["code"],
-                password=d["password"],
-                consent_version=form.consent_version(),
-                ip_address=_ip(request),
-            )
-        except SaidaoError as e:
-            form_add_error(form, e)
-        else:
-            _sign_in(request, user)
-            messages.success(request, _("账号已找回，其他设备已退出登录。"))
-            return redirect("accounts:me")
+    done = _("账号已找回，其他设备已退出登录。")
+    posted = request.method == "POST" and form.is_valid()
+    if posted and _code_sign_in(request, form, services.account_recover, done):
+        return redirect("accounts:me")
     return render(request, "accounts/recover.html", {"form": form, "sms_purpose": "reset"})
 
 

@@ -454,6 +454,23 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
     raise BenchError(f"{what} did not listen on {HOST}:{port} within 30 s")
 
 
+def _wait_postgres_ready(pg_bin: Path, port: int, timeout_s: float = 120.0) -> None:
+    """The port opens while PostgreSQL still starts up and refuses sessions; on a loaded
+    machine that lasts a while. Wait until it accepts them (pg_isready), within a bound."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        ready = subprocess.run(  # noqa: S603
+            [str(pg_bin / "pg_isready"), "-q", "-h", HOST, "-p", str(port)],
+            check=False,
+            timeout=30,
+        )
+        if ready.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"postgres on port {port} not ready after {timeout_s:.0f} s")
+        time.sleep(0.2)
+
+
 def _stop(pid: int, sig: signal.Signals, log: Log, what: str) -> None:
     """Signal a server by its PID and wait until it is gone (SIGKILL after 20 s)."""
     with contextlib.suppress(ProcessLookupError):
@@ -555,6 +572,7 @@ def scaled_servers(root: Path, log: Log, pids: list[int]) -> Iterator[dict[str, 
         pg_pid = int(pid_file.read_text().split()[0])
         pids.append(pg_pid)
         log(f"postgres pid {pg_pid} on {HOST}:{pg_port}, redis pid {redis.pid} on {redis_port}")
+        _wait_postgres_ready(pg_bin, pg_port)
         subprocess.run(  # noqa: S603
             [
                 str(pg_bin / "psql"),
