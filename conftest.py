@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from typing import Any
 
 import pytest
@@ -14,13 +15,39 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = os.environ.get("SAIDAO_CHROMIUM", "/usr/bin/chromium")
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--reverse` (or SAIDAO_TEST_REVERSE=1) runs the collected tests last to first."""
+    parser.addoption(
+        "--reverse",
+        action="store_true",
+        default=False,
+        help="run the collected tests in reverse order, to find tests that depend on earlier ones",
+    )
+
+
+def _reverse_wanted(config: pytest.Config) -> bool:
+    env = os.environ.get("SAIDAO_TEST_REVERSE", "").strip().lower()
+    return bool(config.getoption("--reverse")) or env in {"1", "true", "yes", "on"}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Any:
+    """Reverse order only when asked: the default order stays as collected. Reversed before
+    pytest-django's stable sort, so its grouping (plain, then database, then transactional
+    tests, as Django guarantees) holds and each group runs last to first."""
+    if _reverse_wanted(config):
+        items.reverse()
+    return (yield)
+
+
+def pytest_report_header(config: pytest.Config) -> str | list[str]:
     """Name the database the run uses, e.g. `database: postgresql 15.18`."""
     from django.conf import settings
 
     db = settings.DATABASES["default"]
+    order = ["order: reversed"] if _reverse_wanted(config) else []
     if db["ENGINE"].endswith("sqlite3"):
-        return f"database: sqlite {sqlite3.sqlite_version}"
+        return [f"database: sqlite {sqlite3.sqlite_version}", *order]
     import psycopg  # pytest-django blocks Django's connection here, so ask the server directly
 
     with psycopg.connect(
@@ -31,7 +58,7 @@ def pytest_report_header(config: pytest.Config) -> str:
         dbname=db["NAME"],
     ) as conn:
         version = conn.execute("SHOW server_version").fetchone()
-    return f"database: postgresql {version[0] if version else 'unknown'}"
+    return [f"database: postgresql {version[0] if version else 'unknown'}", *order]
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +76,40 @@ def _manual_tasks(settings: Any) -> Any:
     settings.SAIDAO_AGGREGATOR = "manual"
     tasks.clear_pending()
     yield
+    _embedded_task_worker_stopped()
     tasks.clear_pending()
+
+
+def _embedded_task_worker_stopped() -> None:
+    """A test that used the embedded ("thread") runner leaves its worker thread waiting on the
+    shared queue, where it would take the jobs of every later test before their
+    ``run_pending()``: end it (a thread ends quietly on SystemExit)."""
+    from saidao.core import tasks
+
+    worker = tasks._worker
+    if worker is None or not worker.is_alive():
+        return
+
+    def stop() -> None:
+        raise SystemExit
+
+    tasks.REGISTRY.setdefault(
+        "saidao.tests.stop_worker", tasks.TaskSpec("saidao.tests.stop_worker", stop, 0, 0.0)
+    )
+    hook = threading.excepthook
+
+    def quiet_stop(args: Any) -> None:
+        if not (args.thread is worker and args.exc_type is SystemExit):
+            hook(args)
+
+    threading.excepthook = quiet_stop  # pytest's hook would report the stop as a failure
+    try:
+        tasks.clear_pending()
+        tasks._pending.put(tasks._Job("saidao.tests.stop_worker", {}))
+        worker.join(timeout=60)
+    finally:
+        threading.excepthook = hook
+    assert not worker.is_alive(), "the embedded task worker did not stop"
 
 
 @pytest.fixture(autouse=True)

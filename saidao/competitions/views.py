@@ -26,8 +26,10 @@ from django.views.decorators.http import require_POST
 from saidao.accounts.models import User
 from saidao.accounts.phones import normalize_phone
 from saidao.core.activities import ActivityCard
+from saidao.core.columns import rows_readable
 from saidao.core.errors import NotFound, SaidaoError
 from saidao.core.forms import form_add_error
+from saidao.core.imports import import_goes_background
 from saidao.orgs.models import Organization
 from saidao.orgs.selectors import subtree_q
 
@@ -128,7 +130,7 @@ def competition_activities(user: Any) -> list[ActivityCard]:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     """The programs I can see."""
-    programs = list(pages.programs_visible(user=request.user)[:100])
+    programs = rows_readable(pages.programs_visible(user=request.user)[:100])
     return render(request, "competitions/index.html", {"programs": programs})
 
 
@@ -657,7 +659,10 @@ def _report_target(
 @login_required
 @_scoped
 def report_form(request: HttpRequest, participant_id: int, period_id: int) -> HttpResponse:
-    """Enter a period's values, save a draft or submit; attach evidence."""
+    """Enter a period's values, save a draft or submit; attach evidence. Every button of the
+    page submits this one form, so the values typed are saved whichever is pressed: 上传 saves
+    them as the draft before it attaches the file (it once posted the file alone, and the
+    page came back with the old draft)."""
     user = _user(request)
     participant, period = _report_target(request, participant_id, period_id)
     comp = participant.competition
@@ -671,6 +676,9 @@ def report_form(request: HttpRequest, participant_id: int, period_id: int) -> Ht
         report=report,
         self_score=comp.self_score_enabled,
     )
+    action = request.POST.get("action")
+    # A file chosen and then 保存草稿 or 提交审核 pressed is attached too, not dropped.
+    upload = action == "upload" or bool(request.FILES.get("file"))
     if request.method == "POST" and form.is_valid():
         values, notes = form.values()
         units = {i.code: i.unit for i in indicators if i.code in values}
@@ -685,7 +693,9 @@ def report_form(request: HttpRequest, participant_id: int, period_id: int) -> Ht
                 notes=notes,
                 self_score=raw_self or None,
             )
-            if request.POST.get("action") == "submit":
+            attached = not upload or _report_evidence_attach(request, user=user, report=report)
+            upload = False
+            if action == "submit" and attached:
                 services.report_submit(actor=user, report=report)
                 messages.success(request, _("已提交，等待考核员审核。"))
             else:
@@ -694,6 +704,10 @@ def report_form(request: HttpRequest, participant_id: int, period_id: int) -> Ht
             form_add_error(form, e)
         else:
             return redirect(reverse("competitions:report", args=[participant.pk, period.pk]))
+    if upload and request.method == "POST":
+        # The values were refused before the file was looked at, and a browser cannot put a
+        # chosen file back into the page: say so beside the errors.
+        messages.error(request, _("佐证材料未上传：请改正填报中的错误，再重新选择文件。"))
     editable = period.state == Period.State.OPEN and (
         report is None or report.state in (Report.State.DRAFT, Report.State.RETURNED)
     )
@@ -714,6 +728,28 @@ def report_form(request: HttpRequest, participant_id: int, period_id: int) -> Ht
             else [],
         },
     )
+
+
+def _report_evidence_attach(request: HttpRequest, *, user: User, report: Report) -> bool:
+    """Attach the file posted with the report form; False (with the reason shown) when none
+    was chosen or it is refused."""
+    form = EvidenceForm(request.POST, request.FILES)
+    if not request.FILES.get("file"):
+        messages.error(request, _("请先选择要上传的文件。"))
+        return False
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for e in errors:
+                messages.error(request, str(e))
+        return False
+    f = form.cleaned_data["file"]
+    try:
+        services.evidence_attach(actor=user, report=report, file=f, name=f.name)
+    except SaidaoError as e:
+        _error(request, e)
+        return False
+    messages.success(request, _("已上传：%(n)s。") % {"n": f.name})
+    return True
 
 
 @login_required
@@ -774,11 +810,17 @@ def import_page(request: HttpRequest, competition_id: int) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
         try:
+            if import_goes_background(upload):
+                job = services.reports_import_start(
+                    actor=user, competition=comp, file=upload, submit=form.cleaned_data["submit"]
+                )
+                return redirect(reverse("core:import_job", args=[job.pk]))
             result = services.reports_import(
                 actor=user,
                 competition=comp,
-                file=form.cleaned_data["file"],
+                file=upload,
                 submit=form.cleaned_data["submit"],
             )
         except SaidaoError as e:

@@ -2,7 +2,7 @@
 
 ``make_bench_clip`` writes a two-minute 1280x720 25 fps H.264/AAC MP4 at a low bitrate (about
 1.3 MB; ~6 s to generate on two cores); ``bench_probe_poster`` reports the median warm probe and
-poster times in milliseconds.
+poster times in milliseconds; ``bench_synth`` times the making of the tests' default clip.
 """
 
 from __future__ import annotations
@@ -39,6 +39,19 @@ def make_bench_clip(path: str | os.PathLike[str], *, seconds: float = BENCH_SECO
         gop_s=2.0,
         threads=0,
     )
+
+
+def bench_synth(root: str | os.PathLike[str], *, seconds: float = 121) -> dict[str, Any]:
+    """Seconds taken to make the test suite's default clip (160x120 10 fps with audio, the
+    size the video tests and upload flows use) of ``seconds``, and its size. A figure for the
+    benchmark, not a test's verdict: a loaded machine is slower."""
+    path = Path(root) / "synth-test-clip.mp4"
+    start = time.perf_counter()
+    synth.make_clip(path, seconds=seconds)
+    took = time.perf_counter() - start
+    size = path.stat().st_size
+    path.unlink()
+    return {"synth_test_clip_s": round(took, 3), "synth_test_clip_bytes": size}
 
 
 def bench_probe_poster(

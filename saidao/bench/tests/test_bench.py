@@ -70,6 +70,9 @@ def test_json_run_end_to_end_leaves_nothing_behind() -> None:
     )
     assert report["video"]["cold_start_excluded"] is True
     assert report["video"]["width"] == 1280 and report["video"]["height"] == 720
+    # how fast the tests' clips are made is measured here, not asserted in the video tests
+    assert report["video"]["synth_test_clip_s"] > 0 and report["video"]["synth_bench_clip_s"] > 0
+    assert 0 < report["video"]["synth_test_clip_bytes"] < 1_000_000
     assert _gone(report["server_pid"])
     assert _gone(report["sandbox_pid"])
     assert not Path(report["temp_dir"]).exists()

@@ -122,13 +122,25 @@ def _read_status(sock: socket.socket) -> tuple[int, str]:
 
 def _wait_offset(server: tuple[str, int], auth: dict[str, str], path: str, want: int) -> int:
     offset = -1
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         offset = _head_offset(server, auth, path)
         if offset == want:
             break
         time.sleep(0.02)
     return offset
+
+
+def _wait_part_size(media: Path, path: str, want: int) -> None:
+    """Until the upload's part file holds ``want`` bytes (a loaded machine is slow to write)."""
+    upload = Upload.objects.get(pk=path.rsplit("/", 1)[-1])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        part = media / upload.storage_key
+        if part.exists() and part.stat().st_size >= want:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the part file never held {want} bytes")
 
 
 def test_pieces_stream_into_the_file_and_complete_once(
@@ -239,7 +251,7 @@ def test_a_newer_patch_takes_over_one_whose_client_went_silent(
     stalled = _open_patch(server, worker.auth, path, 0, CHUNK)
     stalled.sendall(DATA[:1000])
     assert _wait_offset(server, worker.auth, path, 0) == 0  # nothing committed while it streams
-    time.sleep(0.2)  # the 1000 bytes reach the file
+    _wait_part_size(media, path, 1000)  # the 1000 bytes reach the file
     r = _patch(server, worker.auth, path, 0, DATA[:CHUNK])
     assert (r.status, r.getheader("Upload-Offset")) == (409, "1000")
     status, _head = _read_status(stalled)  # the old request is told too, if it is still there
