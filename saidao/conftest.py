@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -89,3 +90,21 @@ def tree(regions: None) -> Tree:
         anding_member=MembershipFactory.create(organization=courier),
         dongying_member=MembershipFactory.create(organization=dongying),
     )
+
+
+@pytest.fixture
+def widths(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The width of every row openpyxl's read-only worksheet builds while the test runs: the
+    imports' tests prove a stray far cell does not widen them."""
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    seen: list[int] = []
+    original = ReadOnlyWorksheet._cells_by_row  # type: ignore[attr-defined]
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        for row in original(self, *args, **kwargs):
+            seen.append(len(row))
+            yield row
+
+    monkeypatch.setattr(ReadOnlyWorksheet, "_cells_by_row", counting)
+    return seen

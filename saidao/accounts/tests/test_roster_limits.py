@@ -5,30 +5,13 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from saidao.accounts import roster
 from saidao.accounts.roster import roster_parse
 from saidao.accounts.tests.factories import roster_xlsx
-
-
-@pytest.fixture
-def widths(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The width of every row openpyxl builds while the test runs."""
-    seen: list[int] = []
-    original = ReadOnlyWorksheet._cells_by_row  # type: ignore[attr-defined]
-
-    def counting(self: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        for row in original(self, *args, **kwargs):
-            seen.append(len(row))
-            yield row
-
-    monkeypatch.setattr(ReadOnlyWorksheet, "_cells_by_row", counting)
-    return seen
 
 
 def _far_cell(file: io.BytesIO, cell: str) -> io.BytesIO:

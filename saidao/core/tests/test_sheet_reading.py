@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from openpyxl import Workbook
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from pytest_django.fixtures import Settings
 
 from saidao.core.sheets import (
@@ -49,21 +47,6 @@ def read_all(file: io.BytesIO, **kwargs: Any) -> tuple[tuple[Any, ...], list[tup
     ) as sheet:
         rows = list(sheet.rows())
         return sheet.header, rows, (errors, sheet.rows_read)
-
-
-@pytest.fixture
-def widths(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The width of every row openpyxl hands over, and so builds, while the test runs."""
-    seen: list[int] = []
-    original = ReadOnlyWorksheet._cells_by_row  # type: ignore[attr-defined]
-
-    def counting(self: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        for row in original(self, *args, **kwargs):
-            seen.append(len(row))
-            yield row
-
-    monkeypatch.setattr(ReadOnlyWorksheet, "_cells_by_row", counting)
-    return seen
 
 
 def test_a_cell_in_column_xfd_does_not_widen_the_rows(widths: list[int]) -> None:
