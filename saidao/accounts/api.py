@@ -429,14 +429,15 @@ def me_delete(request: HttpRequest) -> Status[None]:
 def me_password(request: HttpRequest, payload: PasswordChangeIn) -> Status[None]:
     """Change one's password; every other session and token of the account ends."""
     assert isinstance(request.user, User)
+    key = _bearer_key(request)
     services.password_change(
         user=request.user,
         old_password=payload.old_password,
         new_password=payload.new_password,
-        session=request.session if _bearer_key(request) is None else None,
-        token_key=_bearer_key(request),
+        session=request.session if key is None else None,
+        token_key=key,
     )
-    if _bearer_key(request) is None:
+    if key is None:
         update_session_auth_hash(request, request.user)
     return Status(204, None)
 
@@ -444,7 +445,8 @@ def me_password(request: HttpRequest, payload: PasswordChangeIn) -> Status[None]
 @router.get("/me/tokens", response=list[ApiTokenOut])
 def me_tokens(request: HttpRequest) -> list[ApiTokenOut]:
     """The caller's live API tokens (the secret itself is never shown again)."""
-    current = _bearer_key(request)
+    key = _bearer_key(request)
+    current = sha256(key) if key is not None else None
     return [
         ApiTokenOut(
             id=t.pk,
@@ -452,7 +454,7 @@ def me_tokens(request: HttpRequest) -> list[ApiTokenOut]:
             expires_at=t.expires_at,
             user_agent=t.user_agent,
             ip_address=t.ip_address,
-            current=current is not None and t.key_hash == sha256(current),
+            current=t.key_hash == current,
         )
         for t in selectors.api_tokens_of_user(user=request.user)
     ]

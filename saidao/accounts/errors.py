@@ -18,12 +18,6 @@ class AccountLocked(SaidaoError):
     default_message = _("尝试次数过多，请稍后再试。")
 
 
-class AccountNotActivated(SaidaoError):
-    code = "account_not_activated"
-    status = 403
-    default_message = _("账号尚未激活，请用工会发给您的激活码激活账号。")
-
-
 class AlreadyMember(Conflict):
     code = "already_member"
     default_message = _("您已经是该组织的会员了。")

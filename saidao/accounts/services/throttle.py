@@ -9,7 +9,6 @@ addresses) waits at most ``SAIDAO_LOGIN_NUMBER_DELAY_MAX_SECONDS``.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -21,6 +20,7 @@ from saidao.core import clock
 from ..errors import AccountLocked
 from ..models import LoginThrottle
 from ..phones import is_mobile
+from ._common import sha256
 
 # Failures older than this are forgotten at the next one: the counts measure a burst.
 WINDOW = dt.timedelta(hours=1)
@@ -37,7 +37,7 @@ class _Key:
 def _number(phone: str) -> str:
     # Whatever was typed, the key stays short: a mobile number as it is (erasure finds its
     # rows by it), anything else by its hash.
-    return phone if is_mobile(phone) else "#" + hashlib.sha256(phone.encode()).hexdigest()[:32]
+    return phone if is_mobile(phone) else "#" + sha256(phone)[:32]
 
 
 def _keys(phone: str, ip_address: str | None) -> list[_Key]:
